@@ -1,0 +1,1 @@
+"""The eHerkenning broker stand-in (test-only)."""

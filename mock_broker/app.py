@@ -1,0 +1,62 @@
+"""The broker's app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .broker import Broker
+from .errors import BrokerRefusal
+from .registry import Registry
+from .settings import BrokerSettings
+from .store import MemoryStore, Store
+from .views import artifact, control, login, metadata, slo, sso
+from .world import World, load_world
+
+
+def default_sources(settings: BrokerSettings) -> list[str]:
+    sources = [str(p) for p in sorted(Path(settings.metadata_dir).glob("*.xml"))] if settings.metadata_dir else []
+    return sources + list(settings.catalogues) + list(settings.sp_metadata)
+
+
+def create_app(settings: BrokerSettings | None = None, *, store: Store | None = None,
+               world: World | None = None) -> Flask:
+    settings = settings or BrokerSettings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    registry = Registry()
+    # Catalogues first, so DVs are enriched with levels and ServiceUUIDs as they register.
+    registry.load(default_sources(settings))
+    broker = Broker.build(settings, registry=registry, store=store or MemoryStore(settings.journal_limit),
+                          world=world or load_world(settings.world_file))
+    app.extensions["mock_broker"] = broker
+    for module in (sso, artifact, metadata, slo, login, control):
+        app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def index():
+        return render_template("index.html", broker=broker)
+
+    @app.errorhandler(BrokerRefusal)
+    def refused(exc: BrokerRefusal):
+        broker.log("refused", reason=exc.message, where=exc.where, path=request.path)
+        return _page_or_json(exc.message, exc.where, exc.http_status)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        messages = {413: f"the request body is larger than {settings.max_body_bytes} bytes",
+                    405: f"{request.method} is not allowed on {request.path}",
+                    404: f"nothing at {request.path}"}
+        message = messages.get(exc.code, exc.description or exc.name)
+        broker.log("refused", reason=message, path=request.path, http_status=exc.code)
+        return _page_or_json(message, None, exc.code or 400)
+
+    return app
+
+
+def _page_or_json(message: str, where: str | None, status: int):
+    if request.path.startswith("/_mock/"):
+        return jsonify(error=message, where=where), status
+    return render_template("error.html", message=message, where=where), status

@@ -1,0 +1,105 @@
+"""The broker object of one app: settings, keys (loaded once), DV registry, world, store and journal."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+
+from flask import Response, current_app, redirect
+from lxml import etree
+
+from urllib.parse import urlencode
+
+from ehsaml import bindings, ns, timeutil
+from ehsaml.keys import KeyPair, load_keypair
+from ehsaml.xml import local_name, tostring
+
+from .authn import PendingLogin
+from .decide import Outcome
+from .hm_metadata import build_hm_metadata
+from .registry import Registry
+from .response import build_response
+from .settings import BrokerSettings
+from .store import Store
+from .world import World
+
+
+def pretty(element: etree._Element) -> str:
+    return etree.tostring(element, pretty_print=True, encoding="unicode")
+
+
+@dataclass
+class Broker:
+    settings: BrokerSettings
+    keypair: KeyPair
+    registry: Registry
+    store: Store
+    initial_world: World
+    world: World
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: BrokerSettings, *, registry: Registry, store: Store, world: World) -> "Broker":
+        keypair = load_keypair(str(settings.key_file), str(settings.cert_file))
+        return cls(settings=settings, keypair=keypair, registry=registry, store=store, initial_world=world, world=world)
+
+    @functools.cached_property
+    def metadata_xml(self) -> bytes:
+        return build_hm_metadata(self.settings, self.keypair)
+
+    # --- journal ---------------------------------------------------------------------------------
+    def log(self, event: str, *, reason: str, dv: str | None = None, message: etree._Element | None = None,
+            binding: str | None = None, **extra) -> int:
+        entry = {"event": event, "reason": reason, "dv": dv, "binding": binding}
+        if message is not None:
+            entry.update(message_type=local_name(message), id=message.get("ID"),
+                         in_response_to=message.get("InResponseTo"), xml=pretty(message))
+        entry.update({k: v for k, v in extra.items() if v is not None})
+        entry["time"] = timeutil.fmt(timeutil.utcnow())
+        return self.store.append_journal(entry)
+
+    def reset(self) -> None:
+        self.store.reset()
+        with self._lock:
+            self.world = self.initial_world
+
+    # --- pending logins ------------------------------------------------------------------------------
+    def save_pending(self, pending: PendingLogin) -> None:
+        self.store.put("pending", pending.token, pending.to_dict(), self.settings.pending_ttl_seconds)
+
+    def load_pending(self, token: str) -> PendingLogin | None:
+        data = self.store.get("pending", token or "")
+        return PendingLogin.from_dict(data) if data else None
+
+    # --- answering ----------------------------------------------------------------------------------
+    def answer(self, pending: PendingLogin, outcome: Outcome) -> Response:
+        """Build the Response for `outcome` and send it by the pending login's binding."""
+        self.store.take("pending", pending.token)
+        dv = self.registry.get(pending.dv)
+        response = build_response(settings=self.settings, keypair=self.keypair, dv=dv, pending=pending,
+                                  outcome=outcome)
+        self.log("decision", reason=outcome.reason, dv=dv.entity_id, request_id=pending.request_id,
+                 status=outcome.top, sub_status=outcome.second, status_message=outcome.message,
+                 identity=outcome.identity.__dict__ if outcome.identity else None)
+        if pending.binding == ns.BINDING_ARTIFACT:
+            artifact = bindings.Artifact.new(self.settings.entity_id, self.settings.artifact_endpoint_index)
+            self.store.put("artifact", artifact.message_handle.hex(),
+                           {"dv": dv.entity_id, "xml": tostring(response).decode("utf-8")},
+                           self.settings.artifact_ttl_seconds)
+            self.log("sent", reason="Response stored for artifact resolution", dv=dv.entity_id,
+                     binding=ns.BINDING_ARTIFACT, message=response, artifact=artifact.encode())
+            params = {"SAMLart": artifact.encode()}
+            if pending.relay_state is not None:
+                params["RelayState"] = pending.relay_state
+            sep = "&" if "?" in pending.acs_url else "?"
+            return redirect(pending.acs_url + sep + urlencode(params), code=302)
+        self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
+                 message=response)
+        form = bindings.post_form(pending.acs_url, {"SAMLResponse": bindings.encode_post(response),
+                                                    "RelayState": pending.relay_state})
+        return Response(form, mimetype="text/html")
+
+
+def get_broker() -> Broker:
+    return current_app.extensions["mock_broker"]

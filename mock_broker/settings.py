@@ -1,0 +1,89 @@
+"""The broker's settings: frozen, with safe defaults (loopback only, test keys named as such)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from ehsaml.eherkenning import Level
+from ehsaml.testids import AD_ENTITY_ID, BROKER_ENTITY_ID, MR_ENTITY_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+CERTS = ROOT / "certs"
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    base_url: str = "http://127.0.0.1:8480"
+    entity_id: str = BROKER_ENTITY_ID
+    ad_entity_id: str = AD_ENTITY_ID
+    mr_entity_id: str = MR_ENTITY_ID
+    key_file: Path = CERTS / "broker.TEST-ONLY.key"
+    cert_file: Path = CERTS / "broker.TEST-ONLY.crt"
+    world_file: Path = ROOT / "scenarios" / "world.yaml"
+    sp_metadata: tuple[str, ...] = ()  # files or http(s) URLs of DV metadata
+    catalogues: tuple[str, ...] = ()  # files or URLs of service catalogues
+    metadata_dir: Path | None = ROOT / "metadata"  # *.xml files: DV metadata and catalogues
+    control_api: bool = True
+    artifact_ttl_seconds: int = 120
+    pending_ttl_seconds: int = 900
+    assertion_lifetime_seconds: int = 300
+    artifact_endpoint_index: int = 0
+    # Used when neither a service catalogue nor a RequestedAuthnContext names a level (inferred).
+    default_min_level: Level = Level.EH3
+    max_body_bytes: int = 256 * 1024
+    journal_limit: int = 5000
+
+    @property
+    def sso_url(self) -> str:
+        return f"{self.base_url}/saml/sso"
+
+    @property
+    def artifact_url(self) -> str:
+        return f"{self.base_url}/saml/artifact"
+
+    @property
+    def slo_url(self) -> str:
+        return f"{self.base_url}/saml/slo"
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.base_url}/saml/metadata"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class DvOptions:
+    """Per-DV switches for what the answer looks like."""
+
+    encrypt_identifiers: bool = True  # LegalSubjectID/ActingSubjectID as EncryptedID (scheme default)
+    encrypt_assertion: bool = False  # whole assertion as EncryptedAssertion
+    sign_response: bool = True  # Response signature (the assertion is always signed)
+    advice: bool = False  # AD and MR assertions in saml:Advice (OneLogin-based DVs refuse them)
+    data_cipher: str = "aes256-cbc"  # or aes256-gcm
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "DvOptions":
+        data = data or {}
+        allowed = set(cls.__dataclass_fields__)
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"unknown option(s) {sorted(unknown)}; known: {sorted(allowed)}")
+        for name, value in data.items():
+            if name == "data_cipher":
+                if value not in ("aes256-cbc", "aes256-gcm"):
+                    raise ValueError("option 'data_cipher' must be 'aes256-cbc' or 'aes256-gcm'")
+            elif not isinstance(value, bool):
+                raise ValueError(f"option {name!r} must be true or false")
+        return cls(**data)
+
+

@@ -1,0 +1,107 @@
+"""The broker's run-time state behind one small interface.
+
+Pending logins, artifacts, queued answers, seen request IDs and the journal. Values are plain
+JSON-able dicts so that a shared store (several worker processes answering as one broker) can
+implement the same interface. `MemoryStore` is the default.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict, deque
+from typing import Protocol
+
+
+class Store(Protocol):
+    def put(self, kind: str, key: str, value: dict, ttl: float) -> None: ...
+    def get(self, kind: str, key: str) -> dict | None: ...
+    def take(self, kind: str, key: str) -> dict | None:
+        """Remove and return; of concurrent takers of one key exactly one gets the value."""
+    def remember(self, kind: str, key: str, ttl: float) -> bool:
+        """Record `key`; True when it was already recorded (a replay)."""
+    def enqueue(self, value: dict) -> None: ...
+    def dequeue(self, dv: str) -> dict | None:
+        """The oldest queued answer for this DV (or for any DV), taken once."""
+    def queued(self) -> list[dict]: ...
+    def append_journal(self, entry: dict) -> int: ...
+    def journal(self, since: int = 0) -> list[dict]: ...
+    def reset(self) -> None: ...
+
+
+class MemoryStore:
+    def __init__(self, journal_limit: int = 5000):
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._queue: deque[dict] = deque()
+        self._journal: deque[dict] = deque(maxlen=journal_limit)
+        self._seq = itertools.count(1)
+
+    def put(self, kind, key, value, ttl):
+        with self._lock:
+            self._purge()
+            self._items[(kind, key)] = (time.monotonic() + ttl, value)
+
+    def get(self, kind, key):
+        with self._lock:
+            item = self._items.get((kind, key))
+            if item is None or item[0] < time.monotonic():
+                return None
+            return item[1]
+
+    def take(self, kind, key):
+        with self._lock:
+            item = self._items.pop((kind, key), None)
+            if item is None or item[0] < time.monotonic():
+                return None
+            return item[1]
+
+    def remember(self, kind, key, ttl):
+        with self._lock:
+            now = time.monotonic()
+            while self._seen and next(iter(self._seen.values())) < now:
+                self._seen.popitem(last=False)
+            if (kind, key) in self._seen and self._seen[(kind, key)] >= now:
+                return True
+            self._seen[(kind, key)] = now + ttl
+            return False
+
+    def enqueue(self, value):
+        with self._lock:
+            self._queue.append(value)
+
+    def dequeue(self, dv):
+        with self._lock:
+            for i, value in enumerate(self._queue):
+                if value.get("dv") in (None, dv):
+                    del self._queue[i]
+                    return value
+            return None
+
+    def queued(self):
+        with self._lock:
+            return list(self._queue)
+
+    def append_journal(self, entry):
+        with self._lock:
+            seq = next(self._seq)
+            self._journal.append({"seq": seq, **entry})
+            return seq
+
+    def journal(self, since=0):
+        with self._lock:
+            return [e for e in self._journal if e["seq"] > since]
+
+    def reset(self):
+        with self._lock:
+            self._items.clear()
+            self._seen.clear()
+            self._queue.clear()
+            self._journal.clear()
+
+    def _purge(self):
+        now = time.monotonic()
+        for k in [k for k, (exp, _) in self._items.items() if exp < now]:
+            del self._items[k]

@@ -1,0 +1,1 @@
+"""One blueprint per endpoint group: SSO, artifact resolution, metadata, logout, login page, control API."""

@@ -1,0 +1,152 @@
+"""The control API for tests: JSON under /_mock/. Queue one-shot answers, reset, read the journal."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from ehsaml.errors import MetadataError
+
+from ..broker import get_broker
+from ..decide import SECOND_LEVEL, TOP_LEVEL, check_inline
+from ..registry import read_source
+from ..settings import DvOptions
+
+bp = Blueprint("control", __name__, url_prefix="/_mock")
+
+ANSWER_KINDS = ("person", "identity", "status", "cancel")
+
+
+class ControlError(Exception):
+    pass
+
+
+@bp.before_request
+def _enabled():
+    if not get_broker().settings.control_api:
+        abort(404)
+
+
+@bp.errorhandler(ControlError)
+def _control_error(exc):
+    return jsonify(error=str(exc)), 400
+
+
+def _json() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ControlError("send a JSON object (Content-Type: application/json)")
+    return data
+
+
+@bp.post("/next")
+def queue_next():
+    """Queue the answer to the next AuthnRequest (of one DV, with "dv"). It skips the login page."""
+    broker = get_broker()
+    data = _json()
+    kinds = [k for k in ANSWER_KINDS if k in data]
+    if len(kinds) != 1:
+        raise ControlError(f"give exactly one of {', '.join(ANSWER_KINDS)}; got {kinds or 'none'}")
+    allowed = {"dv", kinds[0]} | {"person": {"organisation", "branch"}, "status": {"sub", "message"}}.get(kinds[0], set())
+    unknown = set(data) - allowed
+    if unknown:
+        raise ControlError(f"unknown field(s) {sorted(unknown)} for a {kinds[0]} answer; allowed: {sorted(allowed)}")
+    dv = data.get("dv")
+    if dv is not None and broker.registry.get(dv) is None:
+        raise ControlError(f"dv: {dv!r} is not a registered DV")
+    world = broker.world
+    answer: dict = {"kind": kinds[0], "dv": dv}
+    if kinds[0] == "person":
+        person = data["person"]
+        if person not in world.people:
+            raise ControlError(f"person: {person!r} is not in the world (GET /_mock/world lists the people)")
+        org = data.get("organisation")
+        if org is not None and not any(org in (o.id, o.kvk) for o in world.organisations.values()) \
+                and " via " not in str(org):
+            raise ControlError(f"organisation: {org!r} is no organisation id or KvK number of the world")
+        answer.update(person=person, organisation=org, branch=data.get("branch"))
+    elif kinds[0] == "identity":
+        if not isinstance(data["identity"], dict):
+            raise ControlError("identity: give an object")
+        try:
+            answer["identity"] = check_inline(data["identity"], world)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+    elif kinds[0] == "status":
+        if data["status"] not in TOP_LEVEL:
+            raise ControlError(f"status: {data['status']!r}; the scheme uses only {sorted(TOP_LEVEL)}")
+        if data.get("sub") is not None and data["sub"] not in SECOND_LEVEL:
+            raise ControlError(f"sub: {data['sub']!r}; the scheme uses only {sorted(SECOND_LEVEL)}")
+        answer.update(status=data["status"], sub=data.get("sub"), message=data.get("message"))
+    elif data["cancel"] is not True:
+        raise ControlError("cancel: give true")
+    broker.store.enqueue(answer)
+    broker.log("control", reason=f"queued a {kinds[0]} answer", dv=dv, queued=answer)
+    return jsonify(queued=answer, waiting=len(broker.store.queued())), 201
+
+
+@bp.get("/next")
+def list_queued():
+    return jsonify(queued=get_broker().store.queued())
+
+
+@bp.post("/reset")
+def reset():
+    broker = get_broker()
+    broker.reset()
+    broker.log("control", reason="reset: queued answers, pending logins, artifacts, journal and world changes cleared")
+    return jsonify(reset=True)
+
+
+@bp.get("/journal")
+def journal():
+    try:
+        since = int(request.args.get("since", "0"))
+    except ValueError:
+        raise ControlError("since: give a journal sequence number") from None
+    return jsonify(entries=get_broker().store.journal(since))
+
+
+@bp.get("/sps")
+def list_sps():
+    return jsonify(sps=[{
+        "entity_id": dv.entity_id,
+        "source": dv.source,
+        "options": dv.options.__dict__,
+        "services": [{"index": s.index, "name": s.name, "service_id": s.service_id, "default": s.is_default,
+                      "service_uuid": s.service_uuid, "min_level": s.min_level.label if s.min_level else None}
+                     for s in dv.services],
+    } for dv in get_broker().registry.all()])
+
+
+@bp.post("/sps")
+def register_sp():
+    """Register DV metadata: raw XML body, or JSON {metadata | metadata_url, catalogue | catalogue_url, options}."""
+    broker = get_broker()
+    try:
+        if request.mimetype in ("application/json",):
+            data = _json()
+            unknown = set(data) - {"metadata", "metadata_url", "catalogue", "catalogue_url", "options"}
+            if unknown:
+                raise ControlError(f"unknown field(s) {sorted(unknown)}")
+            if ("metadata" in data) == ("metadata_url" in data):
+                raise ControlError("give one of metadata (XML text) or metadata_url")
+            source = data.get("metadata_url") or "POST /_mock/sps"
+            metadata = data["metadata"].encode() if "metadata" in data else read_source(data["metadata_url"])
+            catalogue = (data["catalogue"].encode() if "catalogue" in data
+                         else read_source(data["catalogue_url"]) if "catalogue_url" in data else None)
+            try:
+                options = DvOptions.from_json(data.get("options"))
+            except (TypeError, ValueError) as exc:
+                raise ControlError(f"options: {exc}") from None
+        else:
+            source, metadata, catalogue, options = "POST /_mock/sps", request.get_data(), None, DvOptions()
+        dv = broker.registry.register(metadata, source=source, catalogue=catalogue, options=options)
+    except MetadataError as exc:
+        raise ControlError(str(exc)) from None
+    broker.log("control", reason=f"registered DV {dv.entity_id}", dv=dv.entity_id)
+    return jsonify(registered=dv.entity_id, services=[s.service_id for s in dv.services]), 201
+
+
+@bp.get("/world")
+def world():
+    return jsonify(get_broker().world.to_data())

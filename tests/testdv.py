@@ -1,0 +1,141 @@
+"""A DV (service provider) for the broker's tests: speaks to the broker over real HTTP as a portal would.
+
+It plays the example portal's DV (entity ID, services, TEST-ONLY keys) but serves no pages: the
+browser's part is a requests.Session that stops at the redirect or form the broker answers with.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from html import unescape
+from urllib.parse import parse_qs, urlparse
+
+import requests
+
+from ehsaml import bindings, ns
+from ehsaml.dvclient import build_authn_request, post_form_fields, redirect_url, resolve_artifact
+from ehsaml.dvmeta import CatalogueEntry, build_catalogue, build_dv_metadata
+from ehsaml.eherkenning import ATTR_BRANCH, ID_EIDAS, ID_KVK, ID_RSIN, Level
+from ehsaml.keys import load_keypair
+from ehsaml.login import LoginResult, validate_artifact_login, validate_response
+from ehsaml.metadata import parse_entity
+from ehsaml.testids import BROKER_OIN, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
+from ehsaml.xml import parse_xml
+from mock_broker.settings import CERTS
+
+ACS_URL = "http://127.0.0.1:8481/saml/acs"
+SLO_URL = "http://127.0.0.1:8481/saml/slo"
+VIEW_UUID = str(uuid.UUID(int=1))
+EDIT_UUID = str(uuid.UUID(int=2))
+SERVICES = [(1, "Bekijk gegevens", PORTAL_SERVICE_VIEW, False), (2, "Bekijk en wijzig gegevens", PORTAL_SERVICE_EDIT, True)]
+
+
+def portal_keypair():
+    return load_keypair(str(CERTS / "portal.TEST-ONLY.key"), str(CERTS / "portal.TEST-ONLY.crt"))
+
+
+def dv_metadata(entity_id: str = PORTAL_ENTITY_ID, keypair=None) -> bytes:
+    return build_dv_metadata(entity_id=entity_id, keypair=keypair or portal_keypair(), acs_url=ACS_URL,
+                             services=SERVICES, slo_url=SLO_URL)
+
+
+def dv_catalogue() -> bytes:
+    common = dict(service_url="http://127.0.0.1:8481/", privacy_policy_url="http://127.0.0.1:8481/privacy",
+                  identifier_sets=((ID_KVK, ID_RSIN), (ID_EIDAS,)))
+    entries = [
+        CatalogueEntry(service_id=PORTAL_SERVICE_VIEW, service_uuid=VIEW_UUID, instance_uuid=str(uuid.UUID(int=11)),
+                       name="Bekijk gegevens", min_level=Level.EH3, restrictions_allowed=(ATTR_BRANCH,), **common),
+        CatalogueEntry(service_id=PORTAL_SERVICE_EDIT, service_uuid=EDIT_UUID, instance_uuid=str(uuid.UUID(int=12)),
+                       name="Bekijk en wijzig gegevens", min_level=Level.EH3, **common),
+    ]
+    return build_catalogue(provider_entity_id=PORTAL_ENTITY_ID, provider_name="Voorbeeld Pensioenfonds (TEST)",
+                           broker_oin=BROKER_OIN, services=entries, encryption_cert=portal_keypair().certificate)
+
+
+@dataclass
+class Answer:
+    """What came back to the ACS: by artifact or by POST, and the checked result."""
+
+    binding: str
+    http: requests.Response
+    result: LoginResult | None = None
+    artifact: str | None = None
+    relay_state: str | None = None
+    login_page: str | None = None  # URL of the login page when no answer was queued
+
+
+@dataclass
+class TestDV:
+    broker_url: str
+    entity_id: str = PORTAL_ENTITY_ID
+    session: requests.Session = field(default_factory=requests.Session)
+    sent_ids: set = field(default_factory=set)
+
+    __test__ = False  # not a pytest class
+
+    def __post_init__(self):
+        self.keypair = portal_keypair()
+        self.hm = parse_entity(requests.get(f"{self.broker_url}/saml/metadata", timeout=5).content,
+                               source="broker metadata")
+        self.sso_url = self.hm.sso[0].location
+
+    # --- sending -----------------------------------------------------------------------------------
+    def request(self, *, binding: str = "redirect", relay_state: str | None = "state-1", **kwargs):
+        request_id, element = build_authn_request(dv=self.entity_id, destination=self.sso_url, **kwargs)
+        self.sent_ids.add(request_id)
+        if binding == "redirect":
+            resp = self.session.get(redirect_url(self.sso_url, element, self.keypair, relay_state),
+                                    allow_redirects=False, timeout=10)
+        else:
+            resp = self.session.post(self.sso_url, data=post_form_fields(element, self.keypair, relay_state),
+                                     allow_redirects=False, timeout=10)
+        return request_id, resp
+
+    def login(self, *, binding: str = "redirect", min_level: Level | None = Level.EH3, **kwargs) -> Answer:
+        _, resp = self.request(binding=binding, **kwargs)
+        return self.receive(resp, min_level=min_level)
+
+    # --- receiving ---------------------------------------------------------------------------------
+    def receive(self, resp: requests.Response, *, min_level: Level | None = Level.EH3) -> Answer:
+        if resp.status_code == 302:
+            location = resp.headers["Location"]
+            query = parse_qs(urlparse(location).query)
+            if "SAMLart" not in query:
+                return Answer(binding="login-page", http=resp, login_page=location)
+            artifact = query["SAMLart"][0]
+            return Answer(binding=ns.BINDING_ARTIFACT, http=resp, artifact=artifact,
+                          relay_state=query.get("RelayState", [None])[0],
+                          result=self.resolve(artifact, min_level=min_level))
+        if resp.status_code == 200 and 'name="SAMLResponse"' in resp.text:
+            fields = form_fields(resp.text)
+            element = bindings.decode_post(fields["SAMLResponse"], what="SAMLResponse")
+            result = validate_response(element, hm=self.hm, **self._expect(min_level))
+            return Answer(binding=ns.BINDING_POST, http=resp, result=result, relay_state=fields.get("RelayState"))
+        raise AssertionError(f"unexpected broker answer HTTP {resp.status_code}: {resp.text[:300]}")
+
+    def resolve(self, artifact: str, *, min_level: Level | None = Level.EH3, **kwargs) -> LoginResult:
+        resolve_id, ar = resolve_artifact(self.session, self.hm.artifact_resolution[0].location, artifact,
+                                          self.keypair, self.entity_id, **kwargs)
+        return validate_artifact_login(ar, artifact_resolve_id=resolve_id, hm=self.hm,
+                                       require_artifact_signature=True, **self._expect(min_level))
+
+    def _expect(self, min_level):
+        return dict(dv_entity_id=self.entity_id, dv_keypair=self.keypair, acs_url=ACS_URL,
+                    expected_request_ids=self.sent_ids, min_level=min_level,
+                    own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT},
+                    own_service_uuids={VIEW_UUID, EDIT_UUID})
+
+
+def form_fields(html_text: str) -> dict[str, str]:
+    return {unescape(n): unescape(v) for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                                                            html_text)}
+
+
+def form_action(html_text: str) -> str:
+    return unescape(re.search(r'<form method="post" action="([^"]+)"', html_text).group(1))
+
+
+def parse(xml: str):
+    return parse_xml(xml.encode(), what="test")
