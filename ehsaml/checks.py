@@ -127,10 +127,10 @@ def check_single_assertion(response: etree._Element, assertion: etree._Element |
     """Exactly one Assertion or EncryptedAssertion directly in the Response, and no stray assertion elsewhere."""
     plain = response.findall(ns.q("saml", "Assertion"))
     encrypted = response.findall(ns.q("saml", "EncryptedAssertion"))
-    allowed = set()
-    for a in plain:
-        allowed.update(id(x) for x in a.iter(ns.q("saml", "Assertion")))  # its own Advice is covered by its signature
-    stray = [a for a in response.iter(ns.q("saml", "Assertion")) if id(a) not in allowed]
+    # The assertion's own Advice is covered by its signature. Keep the elements (not their id()):
+    # lxml makes a new proxy object per access once the old one is gone, so ids are not stable.
+    allowed = [x for a in plain for x in a.iter(ns.q("saml", "Assertion"))]
+    stray = [a for a in response.iter(ns.q("saml", "Assertion")) if not any(a is x for x in allowed)]
     actual = f"{len(plain)} Assertion, {len(encrypted)} EncryptedAssertion, {len(stray)} elsewhere"
     if error:
         actual += f": {error}"

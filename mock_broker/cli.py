@@ -10,6 +10,7 @@ from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
 
 from .settings import CERTS, BrokerSettings, is_loopback
+from .world import WorldError
 
 BANNER = ("eHerkenning broker mock — FOR TESTS ONLY. Its keys, people and companies are fictitious; "
           "never point a production service at it.")
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(create_app(settings).extensions["mock_broker"].metadata_xml.decode("utf-8"))
             return 0
         return _serve(settings, args)
-    except (SamlError, OSError, ValueError) as exc:
+    except (SamlError, WorldError, OSError, ValueError) as exc:
         print(f"mock-broker: {exc}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,10 @@
+"""The example werkgeversportaal: a reference eHerkenning DV (service provider) that follows the FAQ's rules.
+
+TEST ONLY: a pension provider's employer portal as the FAQ describes it (rules P1–P12 of
+shared/domain/faq-cases.md), behind the mock broker. Its keys, data and people are fictitious.
+"""
+
+from .app import create_app
+from .settings import PortalSettings
+
+__all__ = ["create_app", "PortalSettings"]

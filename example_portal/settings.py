@@ -1,0 +1,57 @@
+"""The portal's settings: frozen, with safe defaults (loopback, test keys named as such, EH3)."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from ehsaml.eherkenning import Level
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+CERTS = ROOT / "certs"
+DEFAULT_SEED = PACKAGE / "seed.json"
+
+
+class Binding(enum.Enum):
+    """How the portal asks the broker to deliver the answer to its ACS."""
+
+    ARTIFACT = "artifact"
+    POST = "post"
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    base_url: str = "http://127.0.0.1:8481"
+    db_path: Path = ROOT / "var" / "example-portal.sqlite3"
+    broker_metadata: str = "http://127.0.0.1:8480/saml/metadata"  # file or http(s) URL, fetched at first login
+    key_file: Path = CERTS / "portal.TEST-ONLY.key"
+    cert_file: Path = CERTS / "portal.TEST-ONLY.crt"
+    binding: Binding = Binding.ARTIFACT
+    testing: bool = False  # /_test/ endpoints (seed, outbox, audit, reset)
+    seed_file: Path | None = DEFAULT_SEED  # loaded when the database holds no contracts; None: never
+    min_level: Level = Level.EH3
+    skew_seconds: int = 60
+    request_ttl_seconds: int = 600  # how long an AuthnRequest ID stays usable
+    artifact_timeout_seconds: float = 5
+    grant_link_days: int = 7  # how long a route-B confirmation link is valid
+    secret_key: str | None = None  # Flask session key; None: a fresh random one per start
+
+    @property
+    def acs_url(self) -> str:
+        return f"{self.base_url}/saml/acs"
+
+    @property
+    def slo_url(self) -> str:
+        return f"{self.base_url}/saml/slo"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
