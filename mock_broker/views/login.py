@@ -37,7 +37,8 @@ def page():
             options.append({"rep": rep, "branch": None})
             if service.branch_allowed:
                 options.extend({"rep": rep, "branch": b} for b in rep.organisation.branches)
-        people.append({"person": person, "options": options, "too_low": person.level < pending.level})
+        people.append({"person": person, "options": options, "too_low": person.level < pending.level,
+                       "works_for": world.organisations.get(person.works_for or "")})
     return render_template("login/page.html", pending=pending, dv=dv, service=service, people=people,
                            required=pending.level)
 
