@@ -10,38 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
+from ehsaml.datafile import DataFile, DataFileError, read_yaml, schema_validator
 from ehsaml.eherkenning import Level, is_rsin
 
-SCHEMA: dict[str, Any] = json.loads(Path(__file__).with_name("world_schema.json").read_text("utf-8"))
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+_VALIDATOR = schema_validator(Path(__file__).with_name("world_schema.json"))
 DEFAULT_PSEUDONYM_SECRET = "TEST-ONLY default pseudonym secret of the eHerkenning broker mock"
 _DV_OIN = re.compile(r"^urn:etoegang:DV:(\d{20}):")
 _SERVICE_ID = re.compile(r"^urn:etoegang:DV:\d{20}:services:\d+$")
 _LEVELS = "EH2, EH2+, EH3 or EH4"
-_TYPES = {"string": "a string", "array": "a list", "object": "a mapping", "integer": "a whole number"}
 
 
-class WorldError(Exception):
+class WorldError(DataFileError):
     """A world file (or data) that cannot be used; says where and why."""
-
-    def __init__(self, message: str, *, file: str | None = None, entry: str | None = None,
-                 field: str | None = None, line: int | None = None):
-        self.file, self.entry, self.field, self.message, self.line = file, entry, field, message, line
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        where = [self.file, f"line {self.line}" if self.line else None, self.entry,
-                 f"field {self.field!r}" if self.field else None]
-        return ", ".join(w for w in where if w) + ": " + self.message if any(where) else self.message
 
 
 @dataclass(frozen=True)
@@ -218,63 +203,13 @@ def _get(table: dict[str, Any], kind: str, key: str, source: str) -> Any:
 
 def load_world(path: str | Path) -> World:
     """Read and check a world file (YAML)."""
-    source = str(path)
-    try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise WorldError(f"cannot read the world file: {getattr(e, 'strerror', None) or e}", file=source) from e
-    loader = yaml.SafeLoader(text)
-    try:  # the composed nodes know their lines; the data is built from the same nodes
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise WorldError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file=source,
-                         line=mark.line + 1 if mark else None) from e
-    lines: dict[tuple, int] = {}
-    duplicates: list[tuple[tuple, int, int]] = []
-    if node is not None:
-        _index_lines(node, (), lines, duplicates)
-    if duplicates:
-        path, line, first = duplicates[0]
-        raise _Checker(data, source, lines).error(path, f"duplicate key {path[-1]!r} (first on line {first})", line)
-    return _build(data, source, lines)
+    datafile = read_yaml(path, what="world file", error_class=WorldError, label=_label)
+    return _build(datafile)
 
 
 def world_from_data(data: Any, *, source: str) -> World:
     """Check and build a world from plain data (the file's format), e.g. an edited World.to_data()."""
-    return _build(data, source, {})
-
-
-def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int], duplicates: list) -> None:
-    """Map each path (keys and indexes) to its line: the key's line for a field, the item's for an entry."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key, line = (k.value if isinstance(k, yaml.ScalarNode) else None), k.start_mark.line + 1
-            if path + (key,) in lines:
-                duplicates.append((path + (key,), line, lines[path + (key,)]))
-                continue
-            lines[path + (key,)] = line
-            _index_lines(v, path + (key,), lines, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index_lines(item, path + (i,), lines, duplicates)
-
-
-class _Checker:
-    def __init__(self, data: Any, source: str, lines: dict[tuple, int]):
-        self.data, self.source, self.lines = data, source, lines
-
-    def error(self, path: tuple, message: str, line: int | None = None) -> WorldError:
-        entry, fld = None, None
-        if len(path) >= 2 and isinstance(path[1], int) and isinstance(self.data, dict):
-            entry = f"{path[0]}[{path[1]}]" + _label(self.data[path[0]][path[1]])
-            fld = _dotted(path[2:])
-        elif path:
-            entry, fld = (path[0], _dotted(path[1:])) if len(path) > 1 else (None, str(path[0]))
-        line = line or next((self.lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in self.lines), None)
-        return WorldError(message, file=self.source, entry=entry, field=fld or None, line=line)
+    return _build(DataFile(data, source, {}, _label, WorldError))
 
 
 def _label(item: Any) -> str:
@@ -287,39 +222,12 @@ def _label(item: Any) -> str:
     return ""
 
 
-def _dotted(parts: tuple) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
-
-
-def _schema_message(e: jsonschema.ValidationError) -> tuple[tuple, str]:
-    path = tuple(e.absolute_path)
-    if e.validator == "additionalProperties":
-        allowed = list(e.schema.get("properties", {}))
-        extra = sorted(k for k in e.instance if k not in allowed)[0]
-        return path + (extra,), f"unknown field {extra!r} (allowed: {', '.join(allowed)})"
-    if e.validator == "required":
-        missing = next(k for k in e.validator_value if k not in e.instance)
-        return path + (missing,), f"missing required field {missing!r}"
-    if e.validator == "type":
-        want = _TYPES.get(e.validator_value, e.validator_value)
-        got = "empty (null)" if e.instance is None else type(e.instance).__name__
-        hint = ' (put numbers in quotes, e.g. "01234567", so leading zeros stay)' \
-            if e.validator_value == "string" and isinstance(e.instance, (int, float)) else ""
-        return path, f"must be {want}, not {got}{hint}"
-    if "x-error" in e.schema:
-        return path, e.schema["x-error"].format(value=e.instance)
-    return path, e.message
-
-
-def _build(data: Any, source: str, lines: dict[tuple, int]) -> World:
-    chk = _Checker(data, source, lines)
+def _build(chk: DataFile) -> World:
+    data, source = chk.data, chk.source
     if not isinstance(data, dict):
         raise WorldError("the world must be a mapping with version, organisations, people, mandates, …",
-                         file=source, line=1 if lines else None)
-    errors = [_schema_message(e) for e in _VALIDATOR.iter_errors(data)]
-    if errors:
-        path, message = min(errors, key=lambda pm: (chk.error(pm[0], "").line or 0, str(pm[0])))
-        raise chk.error(path, message)
+                         file=source, line=1 if chk.lines else None)
+    chk.check_schema(_VALIDATOR)
 
     services: dict[str, str] = dict(data.get("services") or {})
 
