@@ -275,3 +275,66 @@ def check_has_response(artifact_response: etree._Element) -> tuple[Check, etree.
     return _c("artifact_response_has_response", ok, actual, "exactly one samlp:Response",
               "SAMLBind 3.6.6 / SAML core 3.5.2: an unknown or used artifact gives an empty ArtifactResponse"), (
         inner[0] if ok else None)
+
+
+# --- times and eHerkenning identifiers (added with the fault catalogue, issue 5) ----------------
+
+def check_issue_instant(el: etree._Element, now: datetime, skew: timedelta, max_age: timedelta, *, what: str) -> Check:
+    """IssueInstant is a UTC time not in the future and not older than `max_age` (both with skew)."""
+    rule = "SAML core 1.3.3 / 3.2.2: IssueInstant is the UTC time of issue; a message far off the DV's clock is refused"
+    expected = f"between {fmt(now - max_age - skew)} and {fmt(now + skew)}"
+    try:
+        issued = parse(el.get("IssueInstant"), where=f"{what}@IssueInstant")
+    except SamlError as exc:
+        return _c("issue_instant", False, str(exc), expected, rule)
+    ok = now - max_age - skew <= issued <= now + skew
+    return _c("issue_instant", ok, f"{what} IssueInstant {el.get('IssueInstant')}", expected, rule)
+
+
+def check_legal_subject(identifiers: list[tuple[str, str]], *, allow_rsin_only: bool = False) -> Check:
+    """The LegalSubjectID names one company: one KvK number (with at most one RSIN), or one eIDAS identifier.
+
+    `identifiers` are (slot, value) pairs, slot one of kvk, rsin, eidas. An RSIN alone is refused
+    unless `allow_rsin_only` (a DV whose catalogue accepts RSIN alone)."""
+    rule = "eHerkenning LegalSubjectID: one represented company, at most one identifier of each type"
+    count = {slot: sum(1 for s, _ in identifiers if s == slot) for slot in ("kvk", "rsin", "eidas")}
+    problems = [f"{n} {slot} values" for slot, n in count.items() if n > 1]
+    if not identifiers:
+        problems.append("no LegalSubjectID")
+    if count["eidas"] and (count["kvk"] or count["rsin"]):
+        problems.append("an eIDAS identifier together with a KvK number or RSIN")
+    if count["rsin"] and not count["kvk"] and not allow_rsin_only:
+        problems.append("an RSIN without a KvK number")
+    expected = "one KvK number (and at most one RSIN), or one eIDAS identifier"
+    return _c("legal_subject", not problems, problems or f"{count}", expected, rule)
+
+
+def check_chain_mandate(intermediary_kvks: list[str], intermediary_names: list[str], represented_kvk: str | None) -> Check:
+    """A chain mandate names one intermediary, by KvK number and name, other than the represented company."""
+    rule = "eHerkenning chain mandate: IntermediateEntityID (KvK) and the intermediary's CompanyName, one each"
+    if not intermediary_kvks and not intermediary_names:
+        return _c("chain_mandate", True, "no chain mandate", "both or neither intermediary attribute", rule)
+    problems = []
+    if len(intermediary_kvks) != 1:
+        problems.append(f"{len(intermediary_kvks)} intermediary KvK numbers")
+    if len(intermediary_names) != 1:
+        problems.append(f"{len(intermediary_names)} intermediary names")
+    if represented_kvk is not None and represented_kvk in intermediary_kvks:
+        problems.append(f"the intermediary {represented_kvk} is the represented company itself")
+    return _c("chain_mandate", not problems, problems or "one intermediary",
+              "one intermediary KvK number and name, not the represented company", rule)
+
+
+def check_service_restriction(branches: list[str], service_id: str | None,
+                              branch_service_ids: Iterable[str] | None) -> Check:
+    """At most one Vestigingsnr, and only for a service whose catalogue entry allows the restriction."""
+    rule = "eHerkenning catalogue: ServiceRestrictionsAllowed; one Vestigingsnr, only where the service allows it"
+    allowed = None if branch_service_ids is None else set(branch_service_ids)
+    problems = []
+    if len(branches) > 1:
+        problems.append(f"{len(branches)} Vestigingsnr values")
+    if branches and allowed is not None and service_id not in allowed:
+        problems.append(f"a Vestigingsnr for {service_id}, which allows no branch restriction")
+    expected = "no Vestigingsnr, or one for a service that allows it" + (
+        "" if allowed is None else f" ({sorted(allowed)})")
+    return _c("service_restriction", not problems, problems or (branches[0] if branches else "none"), expected, rule)

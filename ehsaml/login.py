@@ -89,12 +89,18 @@ def validate_response(
     in_artifact_response: bool = False,
     require_response_signature: bool | None = None,
     prior_checks: Iterable[Check] = (),
+    max_age_seconds: float = 600,
+    allow_rsin_only: bool = False,
+    branch_service_ids: Iterable[str] | None = None,
 ) -> LoginResult:
     """Check a samlp:Response as a careful DV does; read everything only from verified elements.
 
     The Response signature is required unless the Response came inside an ArtifactResponse (or
     `require_response_signature=False`). The caller removes the used request ID from
     `expected_request_ids` (single use). `prior_checks` (e.g. of the ArtifactResponse) are kept in front.
+    `max_age_seconds` bounds how old an IssueInstant may be; `allow_rsin_only` accepts a LegalSubjectID
+    of an RSIN alone; `branch_service_ids` are the services whose catalogue entry allows a Vestigingsnr
+    (None: not checked).
     """
     run = _Run(prior_checks)
     now = now or utcnow()
@@ -138,6 +144,8 @@ def validate_response(
         C.check_confirmation_recipient(data, acs_url),
         C.check_confirmation_in_response_to(data, irt),
         C.check_confirmation_expiry(data, now, skew),
+        C.check_issue_instant(r, now, skew, timedelta(seconds=max_age_seconds), what="Response"),
+        C.check_issue_instant(assertion, now, skew, timedelta(seconds=max_age_seconds), what="Assertion"),
     ):
         if not run.ok(check):
             return run.result(status, in_response_to=irt)
@@ -145,9 +153,13 @@ def validate_response(
     if not run.ok(level_check) or not run.ok(C.check_unique_attribute_names(assertion)):
         return run.result(status, in_response_to=irt, level=level)
 
-    attributes, identifiers, id_check = _read_attributes(assertion, dv_keypair)
+    attributes, identifiers, id_check, legal = _read_attributes(assertion, dv_keypair)
     found = dict(_subject(assertion), in_response_to=irt, level=level, attributes=attributes, **identifiers)
     if not run.ok(id_check):
+        return run.result(status, **found)
+    if not run.ok(C.check_legal_subject(legal, allow_rsin_only=allow_rsin_only)) or not run.ok(
+            C.check_chain_mandate(attributes.get(eh.ATTR_INTERMEDIATE_KVK, []),
+                                  attributes.get(eh.ATTR_INTERMEDIATE_NAME, []), identifiers.get("kvk"))):
         return run.result(status, **found)
     service_ids = attributes.get(eh.ATTR_SERVICE_ID, [])
     service_uuids = attributes.get(eh.ATTR_SERVICE_UUID, [])
@@ -159,6 +171,7 @@ def validate_response(
     for check in (
         C.check_own_value(service_ids, own_service_ids, check="service_id", attribute=eh.ATTR_SERVICE_ID),
         C.check_own_value(service_uuids, own_service_uuids, check="service_uuid", attribute=eh.ATTR_SERVICE_UUID),
+        C.check_service_restriction(attributes.get(eh.ATTR_BRANCH, []), _first(service_ids), branch_service_ids),
         C.check_identifier_formats(kvk=found.get("kvk"), rsin=found.get("rsin"), branch=found["branch"],
                                    intermediary_kvk=found["intermediary_kvk"]),
     ):
@@ -198,10 +211,12 @@ def _subject(assertion: etree._Element) -> dict:
     }
 
 
-def _read_attributes(assertion: etree._Element, keypair: KeyPair) -> tuple[dict[str, list[str]], dict, Check]:
-    """All attribute values (EncryptedIDs decrypted), and the identifiers switched on NameQualifier."""
+def _read_attributes(assertion: etree._Element, keypair: KeyPair) -> tuple[dict[str, list[str]], dict, Check, list]:
+    """All attribute values (EncryptedIDs decrypted), the identifiers switched on NameQualifier (the
+    first of each type), and every (type, value) of the LegalSubjectID."""
     attributes: dict[str, list[str]] = {}
     identifiers: dict[str, str] = {}
+    legal: list[tuple[str, str]] = []
     problems: list[str] = []
     count = 0
     for attr in C.own_attributes(assertion):
@@ -218,10 +233,13 @@ def _read_attributes(assertion: etree._Element, keypair: KeyPair) -> tuple[dict[
                 count += 1
             if name in _IDENTIFIER_ATTRS:
                 slot = _QUALIFIER_FIELD.get(qualifier or "")
-                if slot is None or (name == eh.ATTR_ACTING_SUBJECT and slot != "pseudonym"):
+                if slot is None or (name == eh.ATTR_ACTING_SUBJECT) != (slot == "pseudonym"):
                     problems.append(f"{name} value with NameQualifier {qualifier!r}")
-                elif name == eh.ATTR_ACTING_SUBJECT or slot not in identifiers:
-                    identifiers[slot] = text
+                else:
+                    if name == eh.ATTR_LEGAL_SUBJECT:
+                        legal.append((slot, text))
+                    if name == eh.ATTR_ACTING_SUBJECT or slot not in identifiers:
+                        identifiers[slot] = text
     check = Check(
         check="identifiers_decrypted",
         passed=not problems,
@@ -229,7 +247,7 @@ def _read_attributes(assertion: etree._Element, keypair: KeyPair) -> tuple[dict[
         expected="every EncryptedID decrypts to a NameID whose NameQualifier is KvKnr, RSIN, eIDAS or Pseudo",
         rule="eHerkenning encryption: identifiers come as EncryptedID to the DV key; switch on NameQualifier",
     )
-    return attributes, identifiers, check
+    return attributes, identifiers, check, legal
 
 
 def _value(value_el: etree._Element, keypair: KeyPair, *, where: str) -> tuple[str, str | None]:

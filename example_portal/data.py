@@ -181,3 +181,13 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Row counts of the business tables: what a test compares to show a refusal wrote nothing."""
     tables = ("contracts", "contract_kvks", "participants", "advisors", "grants", "outbox", "portal_kvks")
     return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def snapshot(conn: sqlite3.Connection) -> str:
+    """A digest of every row of the business tables (all but the audit trail): equal before and after
+    a refusal shows that the refusal wrote nothing but its audit entry."""
+    digest = hashlib.sha256()
+    for table in ("contracts", "contract_kvks", "participants", "advisors", "grants", "outbox", "portal_kvks"):
+        for row in conn.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+            digest.update(repr((table, tuple(row))).encode("utf-8"))
+    return digest.hexdigest()

@@ -22,6 +22,12 @@ class Binding(enum.Enum):
     POST = "post"
 
 
+class Defect(enum.Enum):
+    """Deliberate faults, only for testing the tools that test portals (`--defect NAME`); never on by default."""
+
+    VIEW_GRANTS_CHANGE = "view-grants-change"  # "Bekijk gegevens" gets change rights: breaks rule P3
+
+
 @dataclass(frozen=True)
 class PortalSettings:
     base_url: str = "http://127.0.0.1:8481"
@@ -38,6 +44,7 @@ class PortalSettings:
     artifact_timeout_seconds: float = 5
     grant_link_days: int = 7  # how long a route-B confirmation link is valid
     secret_key: str | None = None  # Flask session key; None: a fresh random one per start
+    defects: frozenset[Defect] = frozenset()
 
     @property
     def acs_url(self) -> str:

@@ -120,9 +120,9 @@ def test_artifact_of_another_dv_is_not_handed_out(broker_url, dv):
 
 
 def test_no_service_index_uses_the_default_service(broker_url, dv):
-    queue(broker_url, person="anna-de-vries")
+    queue(broker_url, person="sophie-peters")  # the portal's default service is "Bekijk gegevens"
     answer = dv.login()
-    assert answer.result.ok and answer.result.service_id == PORTAL_SERVICE_EDIT
+    assert answer.result.ok and answer.result.service_id == PORTAL_SERVICE_VIEW
 
 
 def test_view_service_by_index(broker_url, dv):
@@ -140,14 +140,13 @@ def test_chain_mandate_carries_the_intermediary(broker_url, dv):
     assert r.attributes[ATTR_INTERMEDIATE_NAME] == [org(broker_url, "jansen-pensioenadvies")["name"]]
 
 
-def test_branch_restricted_mandate_sends_vestigingsnr(broker_url, dv):
-    queue(broker_url, person="joris-meijer")
-    r = dv.login(service_index=1).result
-    # joris has an 'edit' mandate only; the view service is refused, edit carries no branch (catalogue)
-    assert not r.ok
-    queue(broker_url, person="anna-de-vries", branch="000012345678")
+def test_branch_restricted_mandate_sends_its_branch(broker_url, dv):
+    queue(broker_url, person="joris-meijer")  # mandate 'edit' for the Utrecht branch only
     r = dv.login(service_index=2).result
-    assert r.ok and r.branch is None  # the edit service's catalogue entry allows no Vestigingsnr
+    assert r.ok, r.explain()
+    assert r.branch == "000012345678"
+    queue(broker_url, person="joris-meijer", branch="000012349999")  # asks for another branch: the mandate wins
+    assert dv.login(service_index=2).result.branch == "000012345678"
 
 
 def test_vestigingsnr_when_the_catalogue_allows_it(broker_url, dv):

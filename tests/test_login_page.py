@@ -112,7 +112,8 @@ def start_login(dv, page, *, service: int = EDIT, binding: str = "artifact") -> 
 
 
 def person_button(page, person: str, text: str = ""):
-    return page.locator(f"#person-{person} button", has_text=text)
+    """The person's button for a whole organisation (branch buttons are picked by data-branch)."""
+    return page.locator(f"#person-{person} button:not([data-branch])", has_text=text)
 
 
 def wait_for_acs(page, hit: AcsHit) -> None:

@@ -7,7 +7,6 @@ browser's part is a requests.Session that stops at the redirect or form the brok
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from html import unescape
 from urllib.parse import parse_qs, urlparse
@@ -16,42 +15,39 @@ import requests
 
 from ehsaml import bindings, ns
 from ehsaml.dvclient import build_authn_request, post_form_fields, redirect_url, resolve_artifact
-from ehsaml.dvmeta import CatalogueEntry, build_catalogue, build_dv_metadata
-from ehsaml.eherkenning import ATTR_BRANCH, ID_EIDAS, ID_KVK, ID_RSIN, Level
-from ehsaml.keys import load_keypair
+from ehsaml.dvmeta import build_dv_metadata
+from ehsaml.eherkenning import ATTR_BRANCH, Level
+from ehsaml.checks import Check, check_artifact_source
+from ehsaml.errors import SamlError
 from ehsaml.login import LoginResult, validate_artifact_login, validate_response
 from ehsaml.metadata import parse_entity
-from ehsaml.testids import BROKER_OIN, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
+from ehsaml.testids import PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
 from ehsaml.xml import parse_xml
-from mock_broker.settings import CERTS
+from example_portal import dvconfig
 
-ACS_URL = "http://127.0.0.1:8481/saml/acs"
-SLO_URL = "http://127.0.0.1:8481/saml/slo"
-VIEW_UUID = str(uuid.UUID(int=1))
-EDIT_UUID = str(uuid.UUID(int=2))
-SERVICES = [(1, "Bekijk gegevens", PORTAL_SERVICE_VIEW, False), (2, "Bekijk en wijzig gegevens", PORTAL_SERVICE_EDIT, True)]
+PORTAL_BASE = "http://127.0.0.1:8481"  # never served in the broker's tests: the ACS hop is read, not followed
+ACS_URL = dvconfig.acs_url(PORTAL_BASE)
+VIEW_UUID, EDIT_UUID = dvconfig.VIEW.service_uuid, dvconfig.EDIT.service_uuid
+# The services whose catalogue entry allows a Vestigingsnr (ServiceRestrictionsAllowed)
+BRANCH_SERVICE_IDS = frozenset(e.service_id for e in dvconfig.catalogue_entries(PORTAL_BASE)
+                               if ATTR_BRANCH in e.restrictions_allowed)
 
 
 def portal_keypair():
-    return load_keypair(str(CERTS / "portal.TEST-ONLY.key"), str(CERTS / "portal.TEST-ONLY.crt"))
+    return dvconfig.portal_keypair()
 
 
 def dv_metadata(entity_id: str = PORTAL_ENTITY_ID, keypair=None) -> bytes:
+    """The example portal's metadata, or the same services under another entity ID and key."""
+    if entity_id == PORTAL_ENTITY_ID and keypair is None:
+        return dvconfig.metadata_xml(PORTAL_BASE)
+    services = [(s.index, s.name, s.service_id, s.is_default) for s in dvconfig.services()]
     return build_dv_metadata(entity_id=entity_id, keypair=keypair or portal_keypair(), acs_url=ACS_URL,
-                             services=SERVICES, slo_url=SLO_URL)
+                             services=services, slo_url=dvconfig.slo_url(PORTAL_BASE))
 
 
 def dv_catalogue() -> bytes:
-    common = dict(service_url="http://127.0.0.1:8481/", privacy_policy_url="http://127.0.0.1:8481/privacy",
-                  identifier_sets=((ID_KVK, ID_RSIN), (ID_EIDAS,)))
-    entries = [
-        CatalogueEntry(service_id=PORTAL_SERVICE_VIEW, service_uuid=VIEW_UUID, instance_uuid=str(uuid.UUID(int=11)),
-                       name="Bekijk gegevens", min_level=Level.EH3, restrictions_allowed=(ATTR_BRANCH,), **common),
-        CatalogueEntry(service_id=PORTAL_SERVICE_EDIT, service_uuid=EDIT_UUID, instance_uuid=str(uuid.UUID(int=12)),
-                       name="Bekijk en wijzig gegevens", min_level=Level.EH3, **common),
-    ]
-    return build_catalogue(provider_entity_id=PORTAL_ENTITY_ID, provider_name="Voorbeeld Pensioenfonds (TEST)",
-                           broker_oin=BROKER_OIN, services=entries, encryption_cert=portal_keypair().certificate)
+    return dvconfig.catalogue_xml(PORTAL_BASE)
 
 
 @dataclass
@@ -72,6 +68,7 @@ class TestDV:
     entity_id: str = PORTAL_ENTITY_ID
     session: requests.Session = field(default_factory=requests.Session)
     sent_ids: set = field(default_factory=set)
+    artifact_timeout: float = 5  # seconds a resolve may take before the DV gives up
 
     __test__ = False  # not a pytest class
 
@@ -105,19 +102,36 @@ class TestDV:
             if "SAMLart" not in query:
                 return Answer(binding="login-page", http=resp, login_page=location)
             artifact = query["SAMLart"][0]
+            source = check_artifact_source(artifact, self.hm)  # a careful DV resolves only its HM's artifacts
+            result = (self.resolve(artifact, min_level=min_level) if source.passed
+                      else LoginResult(ok=False, status=(None, None, None), checks=(source,), failure=source))
             return Answer(binding=ns.BINDING_ARTIFACT, http=resp, artifact=artifact,
-                          relay_state=query.get("RelayState", [None])[0],
-                          result=self.resolve(artifact, min_level=min_level))
+                          relay_state=query.get("RelayState", [None])[0], result=self._used(result))
         if resp.status_code == 200 and 'name="SAMLResponse"' in resp.text:
             fields = form_fields(resp.text)
             element = bindings.decode_post(fields["SAMLResponse"], what="SAMLResponse")
             result = validate_response(element, hm=self.hm, **self._expect(min_level))
-            return Answer(binding=ns.BINDING_POST, http=resp, result=result, relay_state=fields.get("RelayState"))
+            return Answer(binding=ns.BINDING_POST, http=resp, result=self._used(result),
+                          relay_state=fields.get("RelayState"))
         raise AssertionError(f"unexpected broker answer HTTP {resp.status_code}: {resp.text[:300]}")
 
+    def _used(self, result: LoginResult) -> LoginResult:
+        """A request is answered once: its ID is no longer expected (as the example portal does)."""
+        if any(c.check == "response_in_response_to" and c.passed for c in result.checks):
+            self.sent_ids.discard(result.in_response_to)
+        return result
+
     def resolve(self, artifact: str, *, min_level: Level | None = Level.EH3, **kwargs) -> LoginResult:
-        resolve_id, ar = resolve_artifact(self.session, self.hm.artifact_resolution[0].location, artifact,
-                                          self.keypair, self.entity_id, **kwargs)
+        """Resolve over SOAP and check; a network error, timeout, HTTP error or SOAP fault is a refusal
+        named `artifact_resolution` (as the example portal names it)."""
+        kwargs.setdefault("timeout", self.artifact_timeout)
+        try:
+            resolve_id, ar = resolve_artifact(self.session, self.hm.artifact_resolution[0].location, artifact,
+                                              self.keypair, self.entity_id, **kwargs)
+        except SamlError as exc:
+            failed = Check("artifact_resolution", False, str(exc), "an ArtifactResponse within the timeout",
+                           "SAMLBind 3.6.5: no ArtifactResponse, no login")
+            return LoginResult(ok=False, status=(None, None, None), checks=(failed,), failure=failed)
         return validate_artifact_login(ar, artifact_resolve_id=resolve_id, hm=self.hm,
                                        require_artifact_signature=True, **self._expect(min_level))
 
@@ -125,7 +139,7 @@ class TestDV:
         return dict(dv_entity_id=self.entity_id, dv_keypair=self.keypair, acs_url=ACS_URL,
                     expected_request_ids=self.sent_ids, min_level=min_level,
                     own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT},
-                    own_service_uuids={VIEW_UUID, EDIT_UUID})
+                    own_service_uuids={VIEW_UUID, EDIT_UUID}, branch_service_ids=BRANCH_SERVICE_IDS)
 
 
 def form_fields(html_text: str) -> dict[str, str]:

@@ -1,0 +1,168 @@
+"""The portal's SAML side as a careful DV: broker metadata (fetched lazily, cached), outstanding
+AuthnRequest IDs (in memory, with expiry, single use), the login redirect and the ACS checks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from ehsaml import bindings, ns
+from ehsaml.checks import check_artifact_source
+from ehsaml.dvclient import ArtifactResolutionFailed, artifact_resolution_url, build_authn_request, \
+    build_logout_request, redirect_url, resolve_artifact
+from ehsaml.errors import SamlError
+from ehsaml.keys import KeyPair
+from ehsaml.login import LoginResult, validate_artifact_login, validate_response
+from ehsaml.metadata import EntityMetadata, parse_entity
+
+from . import dvconfig
+from .refusals import Refused
+from .settings import Binding, PortalSettings
+
+MAX_METADATA_BYTES = 1_000_000
+
+
+class PendingRequests:
+    """Outstanding AuthnRequest IDs: each usable once, until it expires. Thread-safe, in memory."""
+
+    def __init__(self, ttl_seconds: int):
+        self.ttl = ttl_seconds
+        self._ids: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, request_id: str) -> None:
+        with self._lock:
+            self._purge()
+            self._ids[request_id] = time.monotonic() + self.ttl
+
+    def outstanding(self) -> set[str]:
+        with self._lock:
+            self._purge()
+            return set(self._ids)
+
+    def take(self, request_id: str | None) -> bool:
+        """Use the ID: True the first time (and only while it is valid), False after."""
+        with self._lock:
+            self._purge()
+            return request_id is not None and self._ids.pop(request_id, None) is not None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._ids.clear()
+
+    def _purge(self) -> None:
+        now = time.monotonic()
+        for rid in [r for r, exp in self._ids.items() if exp <= now]:
+            del self._ids[rid]
+
+
+@dataclass
+class ServiceProvider:
+    settings: PortalSettings
+    keypair: KeyPair
+
+    def __post_init__(self):
+        self.pending = PendingRequests(self.settings.request_ttl_seconds)
+        self.http = requests.Session()
+        self._hm: EntityMetadata | None = None
+        self._lock = threading.Lock()
+
+    # --- the broker's metadata --------------------------------------------------------------------
+    def broker(self) -> EntityMetadata:
+        """The broker's metadata, read at first use and cached; Refused(broker_unreachable) if it cannot be read."""
+        with self._lock:
+            if self._hm is None:
+                self._hm = self._load_broker()
+            return self._hm
+
+    def _load_broker(self) -> EntityMetadata:
+        source = self.settings.broker_metadata
+        try:
+            if source.startswith(("http://", "https://")):
+                resp = self.http.get(source, timeout=5)
+                resp.raise_for_status()
+                raw = resp.content
+            else:
+                raw = Path(source).read_bytes()
+            if len(raw) > MAX_METADATA_BYTES:
+                raise SamlError(f"{len(raw)} bytes is too large", where=source)
+            hm = parse_entity(raw, source=source)
+        except (requests.RequestException, OSError, SamlError) as exc:
+            raise Refused("broker_unreachable", "login", detail=f"{source}: {exc}") from None
+        if not hm.sso:
+            raise Refused("broker_unreachable", "login", detail=f"{source}: no SingleSignOnService")
+        return hm
+
+    # --- sending ------------------------------------------------------------------------------------
+    def login_redirect(self, service: dvconfig.PortalService) -> tuple[str, str]:
+        """(request ID, the broker URL with a signed AuthnRequest by HTTP-Redirect)."""
+        hm = self.broker()
+        sso = next((e for e in hm.sso if e.binding == ns.BINDING_REDIRECT), hm.sso[0])
+        binding = ns.BINDING_ARTIFACT if self.settings.binding is Binding.ARTIFACT else ns.BINDING_POST
+        request_id, element = build_authn_request(
+            dv=dvconfig.ENTITY_ID, destination=sso.location, acs_index=dvconfig.ACS_INDEX[binding],
+            service_index=service.index)
+        self.pending.add(request_id)
+        return request_id, redirect_url(sso.location, element, self.keypair, relay_state=None)
+
+    def logout_redirect(self, login: dict) -> str | None:
+        """The broker's SLO URL with a signed LogoutRequest for this login, or None when there is none to send to."""
+        try:
+            hm = self.broker()
+        except Refused:
+            return None
+        slo = next((e for e in hm.slo if e.binding == ns.BINDING_REDIRECT), None)
+        if slo is None or not login.get("name_id"):
+            return None
+        _, element = build_logout_request(dv=dvconfig.ENTITY_ID, destination=slo.location, name_id=login["name_id"],
+                                          name_qualifier=login.get("name_id_qualifier"),
+                                          session_index=login.get("session_index"))
+        return redirect_url(slo.location, element, self.keypair, relay_state=None)
+
+    # --- receiving ----------------------------------------------------------------------------------
+    def receive(self, *, artifact: str | None, saml_response: str | None, browser_ids: set[str]) -> LoginResult:
+        """Check what arrived at the ACS; Refused for anything that is not a login the rules may look at."""
+        hm = self.broker()
+        expected = self.pending.outstanding() & browser_ids
+        common = dict(dv_entity_id=dvconfig.ENTITY_ID, dv_keypair=self.keypair, acs_url=self.settings.acs_url,
+                      expected_request_ids=expected, skew_seconds=self.settings.skew_seconds,
+                      min_level=self.settings.min_level,
+                      own_service_ids={s.service_id for s in dvconfig.services()},
+                      own_service_uuids={s.service_uuid for s in dvconfig.services()})
+        if artifact:
+            result = self._by_artifact(hm, artifact, common)
+        elif saml_response:
+            try:
+                element = bindings.decode_post(saml_response, what="SAMLResponse")
+            except SamlError as exc:
+                raise _security("message_readable", str(exc)) from None
+            result = validate_response(element, hm=hm, **common)
+        else:
+            raise _security("message_present", "the ACS received neither SAMLart nor SAMLResponse")
+        irt_ok = any(c.check == "response_in_response_to" and c.passed for c in result.checks)
+        if irt_ok and not self.pending.take(result.in_response_to):
+            raise _security("response_in_response_to", f"request {result.in_response_to} was answered already")
+        return result
+
+    def _by_artifact(self, hm: EntityMetadata, artifact: str, common: dict) -> LoginResult:
+        source = check_artifact_source(artifact, hm)
+        if not source.passed:
+            raise _security(source.check, source.explain())
+        try:
+            url = artifact_resolution_url(hm, artifact)
+            resolve_id, answer = resolve_artifact(self.http, url, artifact, self.keypair, dvconfig.ENTITY_ID,
+                                                  timeout=self.settings.artifact_timeout_seconds)
+        except ArtifactResolutionFailed as exc:
+            raise _security("artifact_resolution", str(exc)) from None
+        except SamlError as exc:
+            raise _security("artifact_resolution", str(exc)) from None
+        return validate_artifact_login(answer, artifact_resolve_id=resolve_id, hm=hm,
+                                       require_artifact_signature=True, **common)
+
+
+def _security(check: str, detail: str) -> Refused:
+    return Refused("security_check_failed", "login", {"check": check}, detail=detail)

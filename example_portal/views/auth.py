@@ -1,0 +1,125 @@
+"""Logging in and out: home, /login, the ACS, logout and SLO, and the old password login (P1)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from ehsaml import bindings, ns
+from ehsaml.errors import SamlError
+from ehsaml.login import LoginResult
+
+from .. import access, dvconfig
+from ..refusals import Refused
+from ..web import audit_ok, db, login, settings, sp
+
+bp = Blueprint("auth", __name__)
+MAX_BROWSER_REQUESTS = 5
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", services=dvconfig.services())
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("privacy.html")
+
+
+@bp.get("/login")
+def start_login():
+    """A signed AuthnRequest by HTTP-Redirect naming the chosen service by AttributeConsumingServiceIndex."""
+    try:
+        service = dvconfig.service_by_index(int(request.args.get("service", "1")))
+    except ValueError:
+        service = None
+    if service is None:
+        raise Refused("input_invalid", "login", {"field": "service", "problem_nl": "kies 1 of 2",
+                                                 "problem_en": "choose 1 or 2"})
+    session.pop("login", None)  # a new login replaces the old one
+    request_id, url = sp().login_redirect(service)
+    session["req_ids"] = (session.get("req_ids", []) + [request_id])[-MAX_BROWSER_REQUESTS:]
+    return redirect(url, code=302)
+
+
+@bp.route("/saml/acs", methods=["GET", "POST"])
+def acs():
+    """The AssertionConsumerService: SAMLart (GET or POST) or SAMLResponse (POST)."""
+    session.pop("login", None)
+    artifact = request.values.get("SAMLart")
+    saml_response = request.form.get("SAMLResponse") if request.method == "POST" else None
+    result = sp().receive(artifact=artifact, saml_response=saml_response,
+                          browser_ids=set(session.get("req_ids", [])))
+    session["req_ids"] = [r for r in session.get("req_ids", []) if r != result.in_response_to]
+    if not result.ok:
+        raise _refusal(result)
+    rec = access.decide(db(), result, settings().defects)
+    session["login"] = rec
+    session.pop("last_refusal", None)
+    if rec["route"] == "choose":
+        audit_ok("login", f"route B advisor {rec['advisor_kvk']} logged in; chooses an employer", rec=rec)
+        return redirect(url_for("portal.choose"), code=303)
+    audit_ok("login", f"route {rec['route']}, service {rec['service_name']}, level {rec['level']}", rec=rec)
+    return redirect(url_for("portal.dashboard"), code=303)
+
+
+def _refusal(result: LoginResult) -> Refused:
+    failure = result.failure
+    who = access.audit_subject(result)
+    if failure is not None and failure.check == "status":
+        top, second, message = result.status
+        params = {"broker_message": message or "", "status": " / ".join(
+            s.rsplit(":", 1)[-1] for s in (top, second) if s)}
+        detail = f"{params['status']}: {message or '(no StatusMessage)'}"
+        if second == ns.STATUS_AUTHN_FAILED:
+            return Refused("authn_failed", "login", params, detail=detail, audit_subject=who)
+        if second == ns.STATUS_REQUEST_UNSUPPORTED:
+            return Refused("no_mandate", "login", params, detail=detail, audit_subject=who)
+        return Refused("broker_error", "login", params, detail=detail, audit_subject=who)
+    if failure is not None and failure.check == "authn_level" and result.level is not None:
+        return Refused("level_too_low", "login", {"level": result.level.label}, detail=failure.explain(),
+                       audit_subject=who)
+    check = failure.check if failure else "unknown"
+    return Refused("security_check_failed", "login", {"check": check},
+                   detail=failure.explain() if failure else None, audit_subject=who)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    rec = login() or session.get("login")
+    session.clear()
+    if rec:
+        audit_ok("logout", rec=rec)
+        target = sp().logout_redirect(rec)
+        if target:
+            return redirect(target, code=302)
+    return render_template("message.html", title_nl="U bent uitgelogd", title_en="You are logged out",
+                           nl="U bent uitgelogd uit het werkgeversportaal.", en="You are logged out of the portal.")
+
+
+@bp.route("/saml/slo", methods=["GET", "POST"])
+def slo():
+    """The broker's LogoutResponse: the local session is gone already; check the signature and say so."""
+    verified = False
+    try:
+        if request.method == "GET" and request.query_string:
+            msg = bindings.parse_redirect(request.query_string.decode("latin-1"))
+            msg.verify(list(sp().broker().signing_certs), where="LogoutResponse")
+            verified = True
+    except (SamlError, Refused):
+        verified = False
+    session.clear()
+    return render_template("message.html", title_nl="U bent uitgelogd", title_en="You are logged out",
+                           nl="U bent uitgelogd, ook bij eHerkenning." if verified else "U bent uitgelogd.",
+                           en="You are logged out, at eHerkenning too." if verified else "You are logged out.")
+
+
+@bp.route("/login-oud", methods=["GET", "POST"])
+def legacy_login():
+    """The old username/password login is gone (P1): whatever it receives, it refuses and points to eHerkenning."""
+    if request.method == "GET":
+        return render_template("login_oud.html")
+    session.pop("login", None)
+    username = (request.form.get("username") or "")[:60]
+    raise Refused("legacy_login_gone", "legacy_login", detail=f"username {username!r} (password not read)",
+                  audit_subject={"acting_subject": None, "represented_kvk": None, "intermediary_kvk": None})

@@ -1,0 +1,55 @@
+"""What the portal publishes (metadata, service catalogue) and /whoami for tests and tools."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, Response, jsonify, session
+
+from .. import access, dvconfig
+from ..web import db, login, settings
+
+bp = Blueprint("meta", __name__)
+
+
+@functools.lru_cache(maxsize=4)
+def _metadata(base_url: str, key_file, cert_file) -> bytes:
+    return dvconfig.metadata_xml(base_url, keypair=dvconfig.portal_keypair(key_file, cert_file))
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue(base_url: str, key_file, cert_file) -> bytes:
+    return dvconfig.catalogue_xml(base_url, keypair=dvconfig.portal_keypair(key_file, cert_file))
+
+
+@bp.get("/saml/metadata")
+def metadata():
+    s = settings()
+    return Response(_metadata(s.base_url, s.key_file, s.cert_file), mimetype="application/samlmetadata+xml")
+
+
+@bp.get("/saml/dienstcatalogus")
+def catalogue():
+    s = settings()
+    return Response(_catalogue(s.base_url, s.key_file, s.cert_file), mimetype="application/xml")
+
+
+@bp.get("/whoami")
+def whoami():
+    rec = login()
+    pending = session.get("login") if not rec else None
+    rights = access.current_rights(db(), rec)
+    return jsonify(
+        logged_in=rec is not None and rights is not None,
+        represented_kvk=rec and rec.get("represented_kvk"),
+        represented_name=rec and rec.get("represented_name"),
+        intermediary_kvk=rec and rec.get("intermediary_kvk"),
+        intermediary_name=rec and rec.get("intermediary_name"),
+        acting_subject=(rec or pending or {}).get("acting_subject"),
+        rights=access.as_list(rights),
+        route=rec["route"] if rec else ("choose-employer" if pending else None),
+        service=(rec or pending or {}).get("service_name"),
+        level=(rec or pending or {}).get("level"),
+        branch=rec and rec.get("branch"),
+        last_refusal=session.get("last_refusal"),
+    )
