@@ -15,6 +15,7 @@ from ehsaml import bindings, ns, timeutil
 from ehsaml.keys import KeyPair, load_keypair
 from ehsaml.xml import local_name, tostring
 
+from . import faults
 from .authn import PendingLogin
 from .decide import Outcome
 from .hm_metadata import build_hm_metadata
@@ -73,29 +74,41 @@ class Broker:
         return PendingLogin.from_dict(data) if data else None
 
     # --- answering ----------------------------------------------------------------------------------
-    def answer(self, pending: PendingLogin, outcome: Outcome) -> Response:
-        """Build the Response for `outcome` and send it by the pending login's binding."""
+    def answer(self, pending: PendingLogin, outcome: Outcome, *, fault: str | None = None) -> Response:
+        """Build the Response for `outcome` (with a catalogue fault applied, if given) and send it by the
+        pending login's binding."""
         self.store.take("pending", pending.token)
         dv = self.registry.get(pending.dv)
-        response = build_response(settings=self.settings, keypair=self.keypair, dv=dv, pending=pending,
-                                  outcome=outcome)
+        if fault:
+            response = faults.build_response(self, fault, dv=dv, pending=pending, outcome=outcome)
+        else:
+            response = build_response(settings=self.settings, keypair=self.keypair, dv=dv, pending=pending,
+                                      outcome=outcome)
         self.log("decision", reason=outcome.reason, dv=dv.entity_id, request_id=pending.request_id,
                  status=outcome.top, sub_status=outcome.second, status_message=outcome.message,
-                 identity=outcome.identity.__dict__ if outcome.identity else None)
+                 identity=outcome.identity.__dict__ if outcome.identity else None, fault=fault)
+        if fault:
+            case = faults.case_of(self, fault)
+            self.log("fault", reason=f"fault {fault} ({case.phase.value}): {case.title}", dv=dv.entity_id,
+                     fault=fault, rule=case.rule)
+        xml = tostring(response).decode("utf-8")
         if pending.binding == ns.BINDING_ARTIFACT:
             artifact = bindings.Artifact.new(self.settings.entity_id, self.settings.artifact_endpoint_index)
-            self.store.put("artifact", artifact.message_handle.hex(),
-                           {"dv": dv.entity_id, "xml": tostring(response).decode("utf-8")},
+            self.store.put("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": fault},
                            self.settings.artifact_ttl_seconds)
+            sent = faults.artifact_to_send(self, fault, dv=dv, artifact=artifact.encode())
+            faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
+                                   artifact=artifact.encode())
             self.log("sent", reason="Response stored for artifact resolution", dv=dv.entity_id,
-                     binding=ns.BINDING_ARTIFACT, message=response, artifact=artifact.encode())
-            params = {"SAMLart": artifact.encode()}
+                     binding=ns.BINDING_ARTIFACT, message=response, artifact=sent, fault=fault)
+            params = {"SAMLart": sent}
             if pending.relay_state is not None:
                 params["RelayState"] = pending.relay_state
             sep = "&" if "?" in pending.acs_url else "?"
             return redirect(pending.acs_url + sep + urlencode(params), code=302)
+        faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml, artifact=None)
         self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
-                 message=response)
+                 message=response, fault=fault)
         form = bindings.post_form(pending.acs_url, {"SAMLResponse": bindings.encode_post(response),
                                                     "RelayState": pending.relay_state})
         return Response(form, mimetype="text/html")

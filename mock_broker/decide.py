@@ -151,6 +151,9 @@ def check_inline(data: dict, world: World) -> dict:
     unknown = set(data) - INLINE_FIELDS
     if unknown:
         raise ValueError(f"identity: unknown field(s) {sorted(unknown)}; known: {sorted(INLINE_FIELDS)}")
+    wrong = sorted(k for k, v in data.items() if v is not None and not isinstance(v, str))
+    if wrong:
+        raise ValueError(f"identity.{wrong[0]}: give a string, not {type(data[wrong[0]]).__name__}")
     out = dict(data)
     if "level" in out:
         try:

@@ -8,6 +8,7 @@ from ehsaml import bindings, dsig, ns
 from ehsaml.errors import MalformedInput, SignatureInvalid
 from ehsaml.xml import local_name, parse_xml, tostring
 
+from .. import faults
 from ..broker import get_broker
 from ..response import build_artifact_response
 
@@ -46,10 +47,14 @@ def resolve():
         broker.log("refused", reason=str(exc), dv=dv.entity_id, message=resolve_el)
         return _fault(str(exc), 403)
     broker.log("received", reason="ArtifactResolve", dv=dv.entity_id, message=resolve_el, binding=ns.BINDING_SOAP)
-    inner, reason = _take(broker, dv.entity_id, resolve_el)
+    inner, reason, fault = _take(broker, dv.entity_id, resolve_el)
     answer = build_artifact_response(settings=broker.settings, keypair=broker.keypair,
                                      in_response_to=resolve_el.get("ID") or "", inner=inner)
-    broker.log("sent", reason=reason, dv=dv.entity_id, message=answer, binding=ns.BINDING_SOAP)
+    answer = faults.resolve_answer(broker, fault, answer)  # a catalogue fault kept with the artifact, if any
+    if isinstance(answer, Response):
+        broker.log("sent", reason=f"{reason}; fault {fault}: HTTP {answer.status_code}", dv=dv.entity_id, fault=fault)
+        return answer
+    broker.log("sent", reason=reason, dv=dv.entity_id, message=answer, binding=ns.BINDING_SOAP, fault=fault)
     return Response(tostring(bindings.soap_envelope(answer)), mimetype="text/xml")
 
 
@@ -58,14 +63,15 @@ def _take(broker, dv: str, resolve_el):
     try:
         artifact = bindings.Artifact.decode(text)
     except MalformedInput as exc:
-        return None, f"no Response: {exc.message}"
+        return None, f"no Response: {exc.message}", None
     if artifact.source_id != bindings.source_id_of(broker.settings.entity_id):
-        return None, "no Response: the artifact's SourceID is not this broker's"
+        return None, "no Response: the artifact's SourceID is not this broker's", None
     if artifact.endpoint_index != broker.settings.artifact_endpoint_index:
-        return None, f"no Response: EndpointIndex {artifact.endpoint_index} is not this broker's ArtifactResolutionService"
+        return None, f"no Response: EndpointIndex {artifact.endpoint_index} is not this broker's ArtifactResolutionService", None
     record = broker.store.take("artifact", artifact.message_handle.hex())
     if record is None:
-        return None, "no Response: the artifact is unknown, expired or already resolved (single use)"
+        return None, "no Response: the artifact is unknown, expired or already resolved (single use)", None
     if record["dv"] != dv:
-        return None, f"no Response: the artifact was issued to {record['dv']}, not to {dv}"
-    return parse_xml(record["xml"].encode("utf-8"), what="stored Response"), "ArtifactResponse with the Response"
+        return None, f"no Response: the artifact was issued to {record['dv']}, not to {dv}", None
+    return (parse_xml(record["xml"].encode("utf-8"), what="stored Response"), "ArtifactResponse with the Response",
+            record.get("fault"))

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from ehsaml.errors import MetadataError
 
+from .. import faults
 from ..broker import get_broker
 from ..decide import SECOND_LEVEL, TOP_LEVEL, check_inline
 from ..registry import read_source
@@ -43,13 +44,19 @@ def queue_next():
     """Queue the answer to the next AuthnRequest (of one DV, with "dv"). It skips the login page."""
     broker = get_broker()
     data = _json()
+    fault = _fault_case(data)
+    if fault is not None and not any(k in data for k in ANSWER_KINDS):
+        data.update(fault.base or faults.DEFAULT_BASE)
     kinds = [k for k in ANSWER_KINDS if k in data]
     if len(kinds) != 1:
         raise ControlError(f"give exactly one of {', '.join(ANSWER_KINDS)}; got {kinds or 'none'}")
-    allowed = {"dv", kinds[0]} | {"person": {"organisation", "branch"}, "status": {"sub", "message"}}.get(kinds[0], set())
+    allowed = {"dv", "fault", kinds[0]} | {"person": {"organisation", "branch"}, "status": {"sub", "message"}}.get(kinds[0], set())
     unknown = set(data) - allowed
     if unknown:
         raise ControlError(f"unknown field(s) {sorted(unknown)} for a {kinds[0]} answer; allowed: {sorted(allowed)}")
+    for name in ("dv", "person", "organisation", "branch", "status", "sub", "message"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise ControlError(f"{name}: give a string, not {type(data[name]).__name__}")
     dv = data.get("dv")
     if dv is not None and broker.registry.get(dv) is None:
         raise ControlError(f"dv: {dv!r} is not a registered DV")
@@ -79,9 +86,34 @@ def queue_next():
         answer.update(status=data["status"], sub=data.get("sub"), message=data.get("message"))
     elif data["cancel"] is not True:
         raise ControlError("cancel: give true")
+    if fault is not None:
+        if kinds[0] not in ("person", "identity"):
+            raise ControlError(f"fault: a fault mutates a login; give a person or identity answer, not {kinds[0]}")
+        answer["fault"] = fault.id
     broker.store.enqueue(answer)
-    broker.log("control", reason=f"queued a {kinds[0]} answer", dv=dv, queued=answer)
+    broker.log("control", reason=f"queued a {kinds[0]} answer" + (f" with fault {fault.id}" if fault else ""), dv=dv,
+               queued=answer, fault=fault.id if fault else None)
     return jsonify(queued=answer, waiting=len(broker.store.queued())), 201
+
+
+def _fault_case(data: dict):
+    if "fault" not in data:
+        return None
+    catalogue = faults.catalogue()
+    if not isinstance(data["fault"], str) or data["fault"] not in catalogue:
+        raise ControlError(f"fault: {data['fault']!r} is not in the fault catalogue "
+                           f"({len(catalogue)} cases; GET /_mock/faults lists them)")
+    return catalogue[data["fault"]]
+
+
+@bp.get("/faults")
+def list_faults():
+    """The fault catalogue: id, family, title, rule, mutation, binding, setup and expect of each case."""
+    cases = [case.to_json() for case in faults.catalogue().values()]
+    family = request.args.get("family")
+    if family is not None and family not in faults.FAMILIES:
+        raise ControlError(f"family: {family!r}; the families are {', '.join(faults.FAMILIES)}")
+    return jsonify(faults=[c for c in cases if family in (None, c["family"])])
 
 
 @bp.get("/next")

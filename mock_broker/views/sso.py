@@ -48,7 +48,7 @@ def sso():
         return broker.answer(PendingLogin.refused(received, acs_url, answer_binding), outcome)
     queued = broker.store.dequeue(pending.dv)
     if queued is not None:
-        return broker.answer(pending, outcome_for_queued(broker, pending, queued))
+        return broker.answer(pending, outcome_for_queued(broker, pending, queued), fault=queued.get("fault"))
     broker.save_pending(pending)
     return redirect(url_for("login.page", p=pending.token), code=302)
 

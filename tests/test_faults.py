@@ -1,0 +1,170 @@
+"""The fault catalogue: it loads and is checked, and a careful DV (ehsaml.login, as TestDV) refuses every case
+with the check the case names."""
+
+from __future__ import annotations
+
+import collections
+import shutil
+
+import pytest
+import requests
+from conftest import journal, queue
+
+from ehsaml import ns
+from mock_broker import faults
+
+CATALOGUE = faults.load_catalogue()
+HANG_TIMEOUT = 2.0  # the DV's resolve timeout in the hanging-endpoint case (the broker sleeps longer)
+
+
+def test_the_catalogue_has_at_least_60_cases_in_all_four_families():
+    families = collections.Counter(case.family for case in CATALOGUE.values())
+    assert sum(families.values()) >= 60
+    assert set(families) == set(faults.FAMILIES) and min(families.values()) >= 10, families
+
+
+def test_every_case_names_a_registered_mutation_and_a_dv_check():
+    for case in CATALOGUE.values():
+        assert case.mutation in faults.REGISTRY
+        assert case.expect.refused and not case.expect.session
+        assert case.expect.check in faults.DV_CHECKS, case.id
+
+
+def test_a_hanging_resolve_is_bounded_and_few():
+    hanging = [c for c in CATALOGUE.values() if c.mutation == "resolve_hang"]
+    assert 1 <= len(hanging) <= 2 and all(c.params["seconds"] <= 10 for c in hanging)
+
+
+def _broken_catalogue(tmp_path, old: str, new: str):
+    shutil.copy(faults.CATALOGUE_DIR / "protocol.yaml", tmp_path / "protocol.yaml")
+    path = tmp_path / "protocol.yaml"
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    with pytest.raises(faults.CatalogueError) as info:
+        faults.load_catalogue(tmp_path)
+    line = text[:text.index(old)].count("\n") + 1
+    return str(info.value), line
+
+
+@pytest.mark.parametrize("old, new, field, says", [
+    ("family: protocol", "family: protocoll", "family", "is not one of"),
+    ("mutation: response_attribute", "mutation: no_such_mutation", "mutation", "no mutation named"),
+    ("params: {name: InResponseTo, remove: true}", "params: {name: InResponseTo, bogus: 1}", "params", "bogus"),
+    ("check: response_in_response_to", "check: no_such_check", "expect.check", "no DV check"),
+    ("title: The Response has no InResponseTo", "titel: The Response has no InResponseTo", "titel", "unknown field"),
+])
+def test_a_broken_catalogue_file_is_refused_naming_file_line_case_and_field(tmp_path, old, new, field, says):
+    message, line = _broken_catalogue(tmp_path, old, new)
+    assert "protocol.yaml" in message and f"line {line}" in message, message
+    assert "case 'irt-missing'" in message and f"field {field!r}" in message and says in message, message
+
+
+def test_a_duplicate_id_is_refused(tmp_path):
+    message, _ = _broken_catalogue(tmp_path, "id: irt-random", "id: irt-missing")
+    assert "duplicate id" in message and "irt-missing" in message
+
+
+def test_not_yaml_is_refused_with_the_line(tmp_path):
+    (tmp_path / "bad.yaml").write_text("cases:\n  - id: [unclosed\n", "utf-8")
+    with pytest.raises(faults.CatalogueError, match=r"bad.yaml, line \d+: not valid YAML"):
+        faults.load_catalogue(tmp_path)
+
+
+# --- the control API ------------------------------------------------------------------------------
+
+def test_the_control_api_lists_the_catalogue(broker_url):
+    listed = requests.get(f"{broker_url}/_mock/faults", timeout=5).json()["faults"]
+    assert [f["id"] for f in listed] == list(CATALOGUE)
+    assert {"id", "family", "title", "rule", "expect"} <= set(listed[0])
+    only = requests.get(f"{broker_url}/_mock/faults", params={"family": "artifact"}, timeout=5).json()["faults"]
+    assert only and {f["family"] for f in only} == {"artifact"}
+
+
+def test_an_unknown_fault_is_refused_naming_it_and_where_to_look(broker_url):
+    resp = requests.post(f"{broker_url}/_mock/next", json={"fault": "no-such-fault"}, timeout=5)
+    assert resp.status_code == 400
+    assert "'no-such-fault'" in resp.json()["error"] and "GET /_mock/faults" in resp.json()["error"]
+
+
+def test_a_fault_needs_a_login_answer(broker_url):
+    resp = requests.post(f"{broker_url}/_mock/next", json={"fault": "sig-none", "cancel": True}, timeout=5)
+    assert resp.status_code == 400 and "person or identity" in resp.json()["error"]
+
+
+def test_a_fault_can_mutate_another_base_answer(broker_url, dv):
+    queue(broker_url, fault="level-eh2", person="bram-hendriks", organisation="bakkerij-de-vries")
+    result = dv.login(service_index=2).result
+    assert not result.ok and result.failure.check == "authn_level"
+    decision = next(e for e in journal(broker_url) if e["event"] == "decision")
+    assert decision["identity"]["person"] == "bram-hendriks" and decision["fault"] == "level-eh2"
+
+
+# --- every case against a careful DV --------------------------------------------------------------
+
+def _login(dv, binding: str):
+    """A login to the service that needs EH3 (index 2, "edit"), answered by POST (ACS index 1) or Artifact."""
+    return dv.login(acs_index=1, service_index=2) if binding == "post" else dv.login(service_index=2)
+
+
+@pytest.mark.parametrize("case", list(CATALOGUE.values()), ids=list(CATALOGUE))
+def test_a_careful_dv_refuses_the_case(broker_url, dv, case):
+    if case.setup == "earlier-login":
+        queue(broker_url, **faults.DEFAULT_BASE)
+        earlier = _login(dv, case.binding)
+        assert earlier.result.ok, earlier.result.explain()
+    if case.mutation == "resolve_hang":
+        dv.artifact_timeout = HANG_TIMEOUT
+    queue(broker_url, fault=case.id)
+    answer = _login(dv, case.binding)
+    assert answer.binding == {"post": ns.BINDING_POST, "artifact": ns.BINDING_ARTIFACT}[case.binding]
+    result = answer.result
+    assert not result.ok, f"{case.id}: the DV accepted it ({case.title})"
+    assert result.failure.check == case.expect.check, f"{case.id}: {result.explain()}"
+    applied = [e for e in journal(broker_url) if e.get("fault") == case.id]
+    assert any(e["event"] == "fault" for e in applied), "the journal names the fault"
+
+
+
+@pytest.mark.parametrize("check_fn, case_id", [
+    ("check_audience", "audience-wrong"),
+    ("check_conditions_time", "conditions-expired"),
+    ("check_issue_instant", "issue-instant-past"),
+    ("check_legal_subject", "legal-subject-two-kvk"),
+    ("check_confirmation_recipient", "recipient-wrong"),
+])
+def test_a_dv_with_one_check_switched_off_lets_that_case_through(broker_url, dv, monkeypatch, check_fn, case_id):
+    """The catalogue finds a weakened DV: without the check the case names, the forged login is accepted."""
+    from ehsaml import checks
+    from ehsaml.checks import Check
+
+    monkeypatch.setattr(checks, check_fn, lambda *a, **k: Check("weakened", True, "switched off", "-", "-"))
+    queue(broker_url, fault=case_id)
+    result = _login(dv, CATALOGUE[case_id].binding).result
+    assert result.ok, f"{case_id} should get through a DV without {check_fn}: {result.explain()}"
+
+
+@pytest.fixture
+def encrypting_dv(broker_url, dv):
+    """The example DV registered with encrypt_assertion (EncryptedAssertion); registered plainly again after."""
+    from testdv import dv_catalogue, dv_metadata
+
+    def register(options):
+        resp = requests.post(f"{broker_url}/_mock/sps", timeout=10, json={
+            "metadata": dv_metadata().decode(), "catalogue": dv_catalogue().decode(), "options": options})
+        assert resp.status_code == 201, resp.text
+
+    register({"encrypt_assertion": True})
+    yield dv
+    register({})
+
+
+@pytest.mark.parametrize("case_id", ["sig-none", "sig-unknown-key", "sig-xsw3", "sig-xsw1", "audience-wrong",
+                                     "level-eh2", "legal-subject-two-kvk", "artifact-response-unsigned"])
+def test_faults_reach_a_dv_that_wants_encrypted_assertions(broker_url, encrypting_dv, case_id):
+    """Mutations work on the plain assertion; the EncryptedAssertion switch is applied after them."""
+    queue(broker_url, fault=case_id)
+    result = _login(encrypting_dv, CATALOGUE[case_id].binding).result
+    assert not result.ok and result.failure.check == CATALOGUE[case_id].expect.check, result.explain()
+    sent = [e for e in journal(broker_url) if e["event"] == "sent" and e.get("message_type") == "Response"][-1]
+    assert "<saml:EncryptedAssertion" in sent["xml"]
