@@ -11,7 +11,7 @@ from .broker import Broker
 from .errors import BrokerRefusal
 from .registry import Registry
 from .settings import BrokerSettings
-from .store import MemoryStore, Store
+from .store import Store, open_store
 from .views import artifact, control, login, metadata, slo, sso
 from .world import World, load_world
 
@@ -26,11 +26,13 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     settings = settings or BrokerSettings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    registry = Registry()
+    if store is None:
+        store = open_store(settings.store_url, base_url=settings.base_url, journal_limit=settings.journal_limit)
+    # With a shared store, DVs registered at run time are recorded there so that every worker knows them.
+    registry = Registry(shared=store if getattr(store, "shared", False) else None)
     # Catalogues first, so DVs are enriched with levels and ServiceUUIDs as they register.
     registry.load(default_sources(settings))
-    broker = Broker.build(settings, registry=registry, store=store or MemoryStore(settings.journal_limit),
-                          world=world or load_world(settings.world_file))
+    broker = Broker.build(settings, registry=registry, store=store, world=world or load_world(settings.world_file))
     app.extensions["mock_broker"] = broker
     for module in (sso, artifact, metadata, slo, login, control):
         app.register_blueprint(module.bp)

@@ -26,7 +26,7 @@ TEST_KEYS = {
 def _settings(args) -> BrokerSettings:
     base_url = args.base_url or f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     kwargs = dict(base_url=base_url.rstrip("/"), sp_metadata=tuple(args.sp_metadata), catalogues=tuple(args.catalogue),
-                  control_api=not args.no_control_api)
+                  control_api=not args.no_control_api, store_url=getattr(args, "store", None) or "memory")
     for name, attr in (("world", "world_file"), ("key", "key_file"), ("cert", "cert_file")):
         if getattr(args, name):
             kwargs[attr] = Path(getattr(args, name))
@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the broker")
     _add_common(serve)
     serve.add_argument("--allow-remote", action="store_true", help="allow listening on a non-loopback address")
+    serve.add_argument("--store", default="memory", metavar="URL",
+                       help="where state lives: memory (default, one process) or redis://127.0.0.1:6379/0 "
+                            "(shared by several workers or machines; ?prefix=NAME to choose the key prefix)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="run under gunicorn with N worker processes (N > 1 needs a shared --store)")
+    serve.add_argument("--threads", type=int, default=4, metavar="T",
+                       help="threads per gunicorn worker (default 4)")
     meta = sub.add_parser("metadata", help="print the broker's signed metadata")
     _add_common(meta)
     certs = sub.add_parser("certs", help="generate test-only keys and self-signed certificates")
@@ -81,16 +88,58 @@ def _serve(settings: BrokerSettings, args) -> int:
         print(f"mock-broker: refusing to listen on {args.host}, which is not a loopback address. This mock is for "
               "tests only; give --allow-remote if you really mean it.", file=sys.stderr)
         return 2
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        print("mock-broker: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if workers and workers > 1 and settings.store_url == "memory":
+        print(f"mock-broker: --workers {workers} needs a shared store: with the memory store each worker would be "
+              "a broker of its own (an artifact made by one would not resolve on another). Give "
+              "--store redis://127.0.0.1:6379/0 (Debian package redis-server).", file=sys.stderr)
+        return 2
     from werkzeug.serving import run_simple
 
     from .app import create_app
-    app = create_app(settings)
+    app = create_app(settings)  # with --workers: a check that settings, world, metadata and store are usable
     print(BANNER, file=sys.stderr)
     print(f"metadata: {settings.metadata_url}   login page opens on the first AuthnRequest", file=sys.stderr)
     for dv in app.extensions["mock_broker"].registry.all():
         print(f"DV registered: {dv.entity_id} ({len(dv.services)} services)", file=sys.stderr)
+    if workers:
+        del app
+        print(f"serving with gunicorn: {workers} worker(s) × {args.threads} thread(s), store {settings.store_url}",
+              file=sys.stderr)
+        _gunicorn(settings, bind=f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
+                  workers=workers, threads=args.threads)
+        return 0
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0
+
+
+def _gunicorn(settings: BrokerSettings, *, bind: str, workers: int, threads: int) -> None:
+    """Run gunicorn in this process; each worker builds its app (keys, xmlsec objects) once, at start."""
+    import os
+
+    from gunicorn.app.base import BaseApplication
+
+    from .wsgi import ENV, settings_to_json
+
+    os.environ[ENV] = settings_to_json(settings)
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {"bind": bind, "workers": workers, "threads": threads,
+                       "worker_class": "gthread" if threads > 1 else "sync", "preload_app": False,
+                       "accesslog": None, "loglevel": "warning", "timeout": 60, "graceful_timeout": 5,
+                       "proc_name": "mock-broker"}
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from .wsgi import create
+            return create()
+
+    Server().run()
 
 
 def _certs(folder: Path, force: bool) -> int:

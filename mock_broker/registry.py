@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -14,6 +17,9 @@ from ehsaml.metadata import CatalogueService, EntityMetadata, parse_catalogue, p
 from ehsaml.ns import ESC
 
 from .settings import DvOptions
+
+if TYPE_CHECKING:
+    from .store import Store
 
 FETCH_TIMEOUT = 5
 
@@ -100,12 +106,18 @@ def build_dv(metadata: EntityMetadata, catalogue: tuple[CatalogueService, ...], 
 class Registry:
     """Entity ID → RegisteredDV. Sources that could not be fetched at start are tried again on demand."""
 
-    def __init__(self):
+    def __init__(self, shared: "Store | None" = None):
         self._lock = threading.Lock()
         self._dvs: dict[str, RegisteredDV] = {}
         self._catalogue: dict[str, CatalogueService] = {}
         self._deferred: list[str] = []
         self.errors: list[str] = []
+        # With a shared store, registrations made at run time (POST /_mock/sps) are recorded there and
+        # replayed, in order, by every worker before it looks a DV up: several workers, one broker.
+        self._shared = shared
+        self._sync_lock = threading.RLock()
+        self._synced = 0
+        self._applied: set[str] = set()
 
     def load(self, sources: list[str], *, defer_unreachable: bool = True) -> None:
         metadata_sources = []
@@ -123,7 +135,7 @@ class Registry:
             else:
                 metadata_sources.append((source, data))
         for source, data in metadata_sources:
-            self.register(data, source=source)
+            self._register(data, source=source)  # every worker loads its start-up sources itself
 
     def add_catalogue(self, data: bytes, source: str) -> tuple[CatalogueService, ...]:
         services = parse_catalogue(data, source=source)
@@ -137,17 +149,62 @@ class Registry:
 
     def register(self, data: bytes, *, source: str, catalogue: bytes | None = None,
                  options: DvOptions | None = None) -> RegisteredDV:
+        """Register a DV at run time; with a shared store every worker gets it too."""
+        if self._shared is None:
+            return self._register(data, source=source, catalogue=catalogue, options=options)
+        with self._sync_lock:
+            self._sync()
+            dv = self._register(data, source=source, catalogue=catalogue, options=options)
+            record_id = uuid.uuid4().hex
+            self._applied.add(record_id)
+            self._shared.add_registration({
+                "id": record_id, "source": source, "options": dict(dv.options.__dict__),
+                "metadata": base64.b64encode(data).decode("ascii"),
+                "catalogue": base64.b64encode(catalogue).decode("ascii") if catalogue is not None else None,
+            })
+        return dv
+
+    def _sync(self) -> None:
+        """Apply the registrations other workers recorded in the shared store since the last look."""
+        if self._shared is None:
+            return
+        with self._sync_lock:
+            records = self._shared.registrations(self._synced)
+            self._synced += len(records)
+            for record in records:
+                if record["id"] in self._applied:
+                    continue
+                self._applied.add(record["id"])
+                catalogue = record.get("catalogue")
+                try:
+                    self._register(base64.b64decode(record["metadata"]), source=record["source"],
+                                   catalogue=base64.b64decode(catalogue) if catalogue is not None else None,
+                                   options=DvOptions(**record.get("options", {})))
+                except MetadataError as exc:  # it registered on another worker, so this is unexpected
+                    self.errors.append(str(exc))
+
+    def _register(self, data: bytes, *, source: str, catalogue: bytes | None = None,
+                  options: DvOptions | None = None) -> RegisteredDV:
         metadata = parse_entity(data, source=source)
         if not metadata.acs:
             raise MetadataError("not DV metadata (no SPSSODescriptor)", where=source)
+        options = options or DvOptions()
+        if not metadata.encryption_certs and (options.encrypt_identifiers or options.encrypt_assertion):
+            # Refused here rather than failing at the first login: python3-saml, for one, leaves the
+            # encryption KeyDescriptor out of its metadata unless it wants encrypted assertions/NameIDs.
+            raise MetadataError(
+                "the SPSSODescriptor has no encryption certificate (md:KeyDescriptor use='encryption' or "
+                "without use): the broker encrypts identifiers (and, if asked, assertions) to it; add one, "
+                "or register with options encrypt_identifiers=false", where=source)
         if catalogue is not None:
             self.add_catalogue(catalogue, f"{source} (catalogue)")
         with self._lock:
-            dv = build_dv(metadata, tuple(self._catalogue.values()), options or DvOptions(), source)
+            dv = build_dv(metadata, tuple(self._catalogue.values()), options, source)
             self._dvs[dv.entity_id] = dv
         return dv
 
     def get(self, entity_id: str) -> RegisteredDV | None:
+        self._sync()
         with self._lock:
             dv = self._dvs.get(entity_id)
         if dv is None and self._deferred:
@@ -157,6 +214,7 @@ class Registry:
         return dv
 
     def all(self) -> list[RegisteredDV]:
+        self._sync()
         with self._lock:
             return list(self._dvs.values())
 

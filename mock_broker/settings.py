@@ -34,6 +34,8 @@ class BrokerSettings:
     default_min_level: Level = Level.EH3
     max_body_bytes: int = 256 * 1024
     journal_limit: int = 5000
+    # "memory" (one process) or a redis:// URL: state shared by several workers or machines
+    store_url: str = "memory"
 
     @property
     def sso_url(self) -> str:

@@ -27,10 +27,16 @@ class Store(Protocol):
     def queued(self) -> list[dict]: ...
     def append_journal(self, entry: dict) -> int: ...
     def journal(self, since: int = 0) -> list[dict]: ...
+    def add_registration(self, record: dict) -> int:
+        """Append a DV registration (kept by `reset`); returns how many there are now."""
+    def registrations(self, since: int = 0) -> list[dict]:
+        """The registrations after the first `since`, oldest first."""
     def reset(self) -> None: ...
 
 
 class MemoryStore:
+    shared = False  # one process only: several workers need a shared store (RedisStore)
+
     def __init__(self, journal_limit: int = 5000):
         self._lock = threading.Lock()
         self._items: dict[tuple[str, str], tuple[float, dict]] = {}
@@ -38,6 +44,7 @@ class MemoryStore:
         self._queue: deque[dict] = deque()
         self._journal: deque[dict] = deque(maxlen=journal_limit)
         self._seq = itertools.count(1)
+        self._registrations: list[dict] = []
 
     def put(self, kind, key, value, ttl):
         with self._lock:
@@ -94,6 +101,15 @@ class MemoryStore:
         with self._lock:
             return [e for e in self._journal if e["seq"] > since]
 
+    def add_registration(self, record):
+        with self._lock:
+            self._registrations.append(record)
+            return len(self._registrations)
+
+    def registrations(self, since=0):
+        with self._lock:
+            return list(self._registrations[since:])
+
     def reset(self):
         with self._lock:
             self._items.clear()
@@ -105,3 +121,17 @@ class MemoryStore:
         now = time.monotonic()
         for k in [k for k, (exp, _) in self._items.items() if exp < now]:
             del self._items[k]
+
+
+def open_store(url: str | None, *, base_url: str = "", journal_limit: int = 5000) -> Store:
+    """`memory` (the default) or `redis://host:port/db[?prefix=NAME]`.
+
+    Without a prefix a Redis store uses `mock-broker:<base URL>:`, so the workers of one broker share
+    state and brokers on other ports sharing the same Redis database do not.
+    """
+    if not url or url == "memory":
+        return MemoryStore(journal_limit)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from .redis_store import RedisStore
+        return RedisStore.from_url(url, default_prefix=f"mock-broker:{base_url}:", journal_limit=journal_limit)
+    raise ValueError(f"store {url!r}: give 'memory' or a redis:// URL (redis://127.0.0.1:6379/0)")

@@ -10,6 +10,7 @@ want_test=0
 
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 import requests
 
 from brokerserver import serve_broker
+from redisserver import REDIS_SERVER, RedisServer
 from testdv import TestDV, dv_catalogue, dv_metadata
+
+pytest_plugins = ["fuzzreport"]  # counts and reports the inputs of the broker fuzz tests
+
+
+def pytest_addoption(parser):
+    parser.addoption("--store", choices=("memory", "redis"), default=os.environ.get("MOCK_BROKER_TEST_STORE", "memory"),
+                     help="the store of the session's broker: memory (default) or redis (starts redis-server on a "
+                          "free loopback port); also MOCK_BROKER_TEST_STORE=redis")
 
 
 @pytest.fixture(scope="session")
-def broker():
-    served = serve_broker()
+def redis_url(tmp_path_factory):
+    """redis://127.0.0.1:<free port>/0 of a throw-away redis-server (no persistence) for this session."""
+    try:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except FileNotFoundError as exc:
+        pytest.skip(f"{exc}: the shared-store tests need it")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker_store_url(request):
+    if request.config.getoption("--store") != "redis":
+        return "memory"
+    if shutil.which(REDIS_SERVER) is None and not os.path.exists("/usr/bin/redis-server"):
+        pytest.fail("--store redis was asked for, but redis-server is not installed (Debian package redis-server)")
+    return request.getfixturevalue("redis_url")
+
+
+@pytest.fixture(scope="session")
+def broker(broker_store_url):
+    served = serve_broker(store_url=broker_store_url)
     resp = requests.post(f"{served.base_url}/_mock/sps", timeout=10, json={
         "metadata": dv_metadata().decode(), "catalogue": dv_catalogue().decode()})
     assert resp.status_code == 201, resp.text

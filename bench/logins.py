@@ -1,0 +1,236 @@
+"""The broker over HTTP: full logins per second under gunicorn with 1, 2 and 4 workers on a Redis store.
+
+    python bench/logins.py [--quick] [--workers 1,2,4] [--no-pysaml2]
+
+A full login: a signed AuthnRequest (HTTP-Redirect) in, a 302 with SAMLart out, a signed ArtifactResolve
+(SOAP) in, the signed ArtifactResponse with the Response out. The load runs from this process over
+loopback with a few threads (each its own keep-alive connection), after the AuthnRequests were built and
+signed; it checks that every ArtifactResponse holds a Response with status Success (the signature and
+content checks of a real DV are the test suite's job, and would only take CPU from the two cores the
+broker runs on). Then the same load against a broker made with pysaml2's Server and its default crypto
+backend (bench/pysaml2_broker.py), under the same gunicorn settings and store. Bounded: a number of
+logins per run and a time limit; loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from machine import ROOT, describe
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+import requests  # noqa: E402
+from redisserver import RedisServer, free_port  # noqa: E402
+from testdv import dv_catalogue, dv_metadata, portal_keypair  # noqa: E402
+
+from ehsaml import ns  # noqa: E402
+from ehsaml.dvclient import build_authn_request, redirect_url, resolve_artifact  # noqa: E402
+from ehsaml.testids import PORTAL_ENTITY_ID  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def wait_ready(base: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            if requests.get(f"{base}/saml/metadata", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base} did not answer within {seconds} s")
+
+
+def start_mock(workers: int, redis_url: str, log) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mock_broker.cli", "serve", "--port", str(port), "--workers",
+                             str(workers), "--store", redis_url, "--metadata-dir", ""],
+                            cwd=ROOT, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base, proc)
+    resp = requests.post(f"{base}/_mock/sps", timeout=10,
+                         json={"metadata": dv_metadata().decode(), "catalogue": dv_catalogue().decode()})
+    resp.raise_for_status()
+    return base, proc
+
+
+def start_pysaml2(workers: int, redis_url: str, log) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, PYSAML2_BROKER=f'{{"base_url": "{base}", "store_url": "{redis_url}"}}',
+               PYTHONWARNINGS="ignore")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4",
+                             "-b", f"127.0.0.1:{port}", "--chdir", str(HERE), "--log-level", "warning",
+                             "pysaml2_broker:create()"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    wait_ready(base, proc)
+    return base, proc
+
+
+def server_cpu_seconds(proc: subprocess.Popen) -> float:
+    """User + system CPU of the server process and its live children (the gunicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [proc.pid]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _client(urls: list[str], art_url: str, stop_at: float) -> tuple[list[float], list[str], float]:
+    """One load-client process: its logins one after another on one keep-alive connection."""
+    keypair = portal_keypair()
+    session = requests.Session()
+    latencies, errors = [], []
+    cpu0 = time.process_time()
+    for url in urls:
+        if time.monotonic() > stop_at:
+            break
+        t0 = time.perf_counter()
+        try:
+            resp = session.get(url, allow_redirects=False, timeout=60)
+            if resp.status_code != 302 or "SAMLart=" not in resp.headers.get("Location", ""):
+                raise RuntimeError(f"SSO answered HTTP {resp.status_code}: {resp.text[:200]}")
+            art = parse_qs(urlparse(resp.headers["Location"]).query)["SAMLart"][0]
+            _, answer = resolve_artifact(session, art_url, art, keypair, PORTAL_ENTITY_ID, timeout=60)
+            inner = answer.find(ns.q("samlp", "Response"))
+            code = None if inner is None else inner.find(f"{ns.q('samlp', 'Status')}/{ns.q('samlp', 'StatusCode')}")
+            if code is None or code.get("Value") != ns.STATUS_SUCCESS:
+                raise RuntimeError("the ArtifactResponse holds no successful Response")
+        except Exception as exc:  # noqa: BLE001 - counted and shown
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            continue
+        latencies.append(time.perf_counter() - t0)
+    return latencies, errors, time.process_time() - cpu0
+
+
+def run_load(base: str, *, logins: int, concurrency: int, time_limit: float, queue_answers: bool,
+             proc: subprocess.Popen | None = None) -> dict:
+    keypair = portal_keypair()
+    sso, art_url = f"{base}/saml/sso", f"{base}/saml/artifact"
+    if queue_answers:
+        for _ in range(logins):
+            requests.post(f"{base}/_mock/next", json={"person": "anna-de-vries"}, timeout=5).raise_for_status()
+    urls = []
+    for _ in range(logins):  # built and signed before the clock starts
+        _, element = build_authn_request(dv=PORTAL_ENTITY_ID, destination=sso, service_index=2)
+        urls.append(redirect_url(sso, element, keypair, "bench"))
+    chunks = [urls[i::concurrency] for i in range(concurrency)]
+    # client processes, not threads: the GIL would make the load generator the bottleneck
+    with multiprocessing.get_context("fork").Pool(concurrency) as pool:
+        pool.map(time.sleep, [0.01] * concurrency)  # the processes exist before the clock starts
+        stop_at = time.monotonic() + time_limit
+        cpu0 = server_cpu_seconds(proc) if proc else 0.0
+        t0 = time.perf_counter()
+        parts = pool.starmap(_client, [(chunk, art_url, stop_at) for chunk in chunks])
+        elapsed = time.perf_counter() - t0
+    server_cpu = server_cpu_seconds(proc) - cpu0 if proc else float("nan")
+    latencies = [x for part in parts for x in part[0]]
+    errors = [x for part in parts for x in part[1]]
+    client_cpu = sum(part[2] for part in parts)
+    latencies.sort()
+    done = len(latencies)
+    return {"done": done, "errors": errors, "elapsed": elapsed, "rate": done / elapsed if elapsed else 0.0,
+            "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p99": latencies[min(done - 1, int(done * 0.99))] if latencies else float("nan"),
+            "limited": done + len(errors) < logins,
+            "server_cpu_ms": server_cpu / max(done, 1) * 1e3, "client_cpu_ms": client_cpu / max(done, 1) * 1e3}
+
+
+def show(name: str, workers: int, r: dict) -> None:
+    note = " (time limit reached)" if r["limited"] else ""
+    print(f"{name:<22} workers={workers}: {r['done']:4d} logins in {r['elapsed']:6.2f} s = {r['rate']:7.1f} logins/s, "
+          f"errors {len(r['errors'])}, p50 {r['p50'] * 1e3:7.1f} ms, p99 {r['p99'] * 1e3:7.1f} ms; CPU per login: "
+          f"server {r['server_cpu_ms']:.1f} ms, load client {r['client_cpu_ms']:.1f} ms{note}")
+    for e in r["errors"][:3]:
+        print(f"    error: {e}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer logins (about half a minute in all)")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts to measure (default 1,2,4)")
+    parser.add_argument("--no-pysaml2", action="store_true", help="skip the pysaml2-default comparison")
+    args = parser.parse_args()
+    counts = [int(w) for w in args.workers.split(",")]
+    mock_logins, py_logins, limit = (150, 12, 20.0) if args.quick else (800, 40, 60.0)
+    describe("broker over HTTP: full artifact logins under gunicorn (gthread, 4 threads/worker), Redis store")
+    print(f"load: up to {mock_logins} logins per run (pysaml2: {py_logins}), {limit:.0f} s limit, client processes "
+          f"= workers + 1 (min 2), each one keep-alive connection, loopback\n")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = RedisServer(Path(tmp) / "redis")
+        log_path = Path(tmp) / "servers.log"
+        try:
+            with open(log_path, "w") as log:
+                for w in counts:
+                    base, proc = start_mock(w, redis.url, log)
+                    try:
+                        run_load(base, logins=20, concurrency=4, time_limit=limit, queue_answers=True)  # warm
+                        requests.post(f"{base}/_mock/reset", timeout=5).raise_for_status()
+                        r = run_load(base, logins=mock_logins, concurrency=max(2, w + 1), time_limit=limit,
+                                     queue_answers=True, proc=proc)
+                    finally:
+                        stop(proc)
+                    results[("mock", w)] = r
+                    show("mock broker", w, r)
+                if not args.no_pysaml2:
+                    for w in counts:
+                        base, proc = start_pysaml2(w, redis.url, log)
+                        try:
+                            run_load(base, logins=2, concurrency=2, time_limit=limit, queue_answers=False)  # warm
+                            r = run_load(base, logins=py_logins, concurrency=max(2, w + 1), time_limit=limit,
+                                         queue_answers=False, proc=proc)
+                        finally:
+                            stop(proc)
+                        results[("pysaml2", w)] = r
+                        show("pysaml2 (xmlsec1)", w, r)
+        except Exception:
+            print(log_path.read_text()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            redis.stop()
+    print()
+    for w in counts:
+        m, p = results.get(("mock", w)), results.get(("pysaml2", w))
+        if m and p and p["rate"]:
+            print(f"workers={w}: mock {m['rate']:.1f} logins/s vs pysaml2-default {p['rate']:.1f} logins/s "
+                  f"= {m['rate'] / p['rate']:.1f}x")
+    if len(counts) > 1 and all(("mock", w) in results for w in counts):
+        base_rate = results[("mock", counts[0])]["rate"]
+        print("scaling (mock): " + ", ".join(f"{w} workers {results[('mock', w)]['rate'] / base_rate:.2f}x"
+                                            for w in counts) + f" of {counts[0]} worker(s), on {os.cpu_count()} cores")
+    total_errors = sum(len(r["errors"]) for r in results.values())
+    print(f"errors in all runs: {total_errors}")
+    return 1 if total_errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
