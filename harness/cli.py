@@ -1,0 +1,71 @@
+"""`harness run | list`: drive a portal through the FAQ's cases."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ehsaml.datafile import DataFileError
+
+from . import report
+from .profile import DEFAULT_PROFILE, load_profile
+from .runner import load_expected_failures, run
+from .scenario import SCENARIO_DIR, load_all, select
+from .servers import ServerError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="harness", description="Drive a portal behind eHerkenning through the "
+                                     "FAQ's cases, against the mock broker (test-only).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    lst = sub.add_parser("list", help="show the scenarios with their FAQ questions")
+    lst.add_argument("--scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
+    r = sub.add_parser("run", help="run scenarios (default: all, against the example portal)")
+    r.add_argument("ids", nargs="*", help="scenario ids (default: all)")
+    r.add_argument("--tag", action="append", default=[], help="only scenarios with this tag (repeatable)")
+    r.add_argument("--scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
+    r.add_argument("--profile", default=str(DEFAULT_PROFILE), help="SP profile (default: the example portal's)")
+    r.add_argument("--broker-url", help="a running mock broker (default: the runner starts one)")
+    r.add_argument("--portal-url", help="a running portal (default: the runner starts the example portal)")
+    r.add_argument("--workers", type=int, default=1, help="parallel workers, each with its own broker and portal")
+    r.add_argument("--expected-failures", help="YAML list of {id, reason} that fail today on purpose")
+    r.add_argument("--junit", help="write JUnit XML here")
+    r.add_argument("--html", help="write the HTML report here")
+    args = parser.parse_args(argv)
+    try:
+        scenarios = load_all(Path(args.scenarios))
+        if args.command == "list":
+            print(listing(scenarios))
+            return 0
+        chosen = select(scenarios, args.ids, args.tag)
+        if not chosen:
+            print("harness: no scenario matches that selection", file=sys.stderr)
+            return 2
+        profile = load_profile(args.profile)
+        xfail = load_expected_failures(args.expected_failures, {s.id for s in scenarios}) \
+            if args.expected_failures else {}
+        result = run(chosen, profile, broker_url=args.broker_url, portal_url=args.portal_url, workers=args.workers,
+                     expected_failures=xfail)
+    except (DataFileError, ServerError, ValueError) as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return 2
+    print(report.console(result))
+    if args.junit:
+        report.junit(result, Path(args.junit))
+    if args.html:
+        report.html_report(result, Path(args.html))
+    return 0 if result.ok else 1
+
+
+def listing(scenarios) -> str:
+    width = max([len(s.id) for s in scenarios] + [2])
+    lines = []
+    for s in scenarios:
+        proves = f" (remedy of {s.remedy_of})" if s.remedy_of else ""
+        lines.append(f"{s.id.ljust(width)}  {s.faq}{proves}\n{' ' * width}  {s.title}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

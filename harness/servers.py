@@ -1,0 +1,105 @@
+"""Start the mock broker and the example portal as real processes on free loopback ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+START_TIMEOUT = 30
+
+
+class ServerError(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    url: str
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def _start(name: str, args: list[str], url: str, ready_path: str, workdir: Path) -> Process:
+    log = workdir / f"{name}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"{name} stopped at start (exit {proc.returncode}): {log.read_text()[-1500:]}")
+        try:
+            if requests.get(url + ready_path, timeout=1).status_code == 200:
+                return Process(name, url, proc, log)
+        except requests.RequestException:
+            time.sleep(0.1)
+    proc.terminate()
+    raise ServerError(f"{name} did not answer at {url}{ready_path} within {START_TIMEOUT} s; see {log}")
+
+
+@dataclass
+class Servers:
+    """A broker and an example portal that know each other, for one runner worker."""
+
+    broker_url: str
+    portal_url: str
+    processes: list[Process] = field(default_factory=list)
+    workdir: Path | None = None
+
+    def stop(self) -> None:
+        for p in self.processes:
+            p.stop()
+
+
+def start_pair(profile_metadata: str = "/saml/metadata", profile_catalogue: str | None = "/saml/dienstcatalogus",
+               workdir: Path | None = None, portal_args: tuple[str, ...] = ()) -> Servers:
+    """Broker and example portal on free ports; the portal registered with the broker through the control API."""
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="harness-"))
+    bport, pport = free_port(), free_port()
+    broker_url, portal_url = f"http://127.0.0.1:{bport}", f"http://127.0.0.1:{pport}"
+    processes = []
+    try:
+        processes.append(_start("broker", ["mock_broker.cli", "serve", "--port", str(bport), "--metadata-dir", ""],
+                                broker_url, "/saml/metadata", workdir))
+        processes.append(_start("portal", ["example_portal.cli", "serve", "--port", str(pport), "--testing",
+                                           "--db", str(workdir / "portal.sqlite3"),
+                                           "--broker-metadata", f"{broker_url}/saml/metadata", *portal_args],
+                                portal_url, "/saml/metadata", workdir))
+        register(broker_url, portal_url + profile_metadata,
+                 portal_url + profile_catalogue if profile_catalogue else None)
+    except Exception:
+        for p in processes:
+            p.stop()
+        raise
+    return Servers(broker_url, portal_url, processes, workdir)
+
+
+def register(broker_url: str, metadata_url: str, catalogue_url: str | None) -> None:
+    body = {"metadata_url": metadata_url}
+    if catalogue_url:
+        body["catalogue_url"] = catalogue_url
+    resp = requests.post(f"{broker_url}/_mock/sps", json=body, timeout=15)
+    if resp.status_code != 201:
+        raise ServerError(f"the broker refused the portal's metadata: {resp.text[:500]}")

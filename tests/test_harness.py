@@ -1,0 +1,179 @@
+"""The harness: scenario and profile files checked on load, the FAQ catalogue complete and passing, failures named."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from harness import report
+from harness.cli import main as harness_main
+from harness.engine import Verdict
+from harness.profile import ProfileError, load_profile
+from harness.runner import ExpectedFailuresError, load_expected_failures, run
+from harness.scenario import SCENARIO_DIR, ScenarioError, load_all, load_scenario, select
+
+FAQ_CASES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "faq-cases.md"
+if not FAQ_CASES.exists():  # CI lays shared/ beside the checkout
+    FAQ_CASES = Path(__file__).resolve().parents[1].parent / "shared" / "domain" / "faq-cases.md"
+
+
+def faq_case_ids() -> set[str]:
+    text = FAQ_CASES.read_text("utf-8")
+    cases = text.split("## Cases", 1)[1].split("## The FAQ's remedies", 1)[0]
+    return set(re.findall(r"^\| ([a-z0-9]+(?:-[a-z0-9]+)+) \|", cases, re.M))
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return load_all()
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load_profile()
+
+
+def test_every_behaviour_row_of_the_faq_has_a_scenario_file(scenarios):
+    ids = faq_case_ids()
+    assert len(ids) == 26
+    assert ids <= {s.id for s in scenarios}
+
+
+def test_every_scenario_names_its_faq_question_and_steps(scenarios):
+    for s in scenarios:
+        assert s.faq and s.title and s.steps
+        assert all(step.expect or step.action in ("logout", "login", "confirm_email", "grant_access", "seed")
+                   for step in s.steps)
+
+
+def test_the_whole_faq_catalogue_passes_against_the_example_portal(scenarios, profile):
+    result = run(select(scenarios, sorted(faq_case_ids())), profile)
+    assert result.ok, report.console(result)
+    assert result.count(Verdict.PASSED) == 26
+
+
+def test_a_portal_that_gives_change_rights_for_the_view_service_is_caught(scenarios, profile):
+    result = run(select(scenarios, ["service-view-readonly", "chain-mandate-view", "login-eh3-employer-edit"]),
+                 profile, portal_args=("--defect", "view-grants-change"))
+    assert not result.ok
+    by_id = {r.scenario.id: r for r in result.results}
+    broken = by_id["service-view-readonly"]
+    assert broken.verdict == Verdict.FAILED
+    step, check = broken.first_failure
+    assert (step.step.index, check.check) == (1, "rights")
+    assert check.actual == ["change", "view"] and check.expected == ["view"]
+    assert "P3" in broken.reason and "rights" in broken.reason
+    assert by_id["chain-mandate-view"].verdict == Verdict.FAILED
+    assert by_id["login-eh3-employer-edit"].verdict == Verdict.PASSED  # the edit service was right all along
+
+
+def test_parallel_workers_give_the_same_verdicts(scenarios, profile):
+    chosen = select(scenarios, tags=["route-b"])
+    result = run(chosen, profile, workers=2)
+    assert result.ok and result.workers == 2
+    assert [r.scenario.id for r in result.results] == [s.id for s in chosen]
+
+
+def write(tmp_path, name, text) -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("body, words", [
+    ("id: x\nfaq: q\ntitle: t\nsteps:\n  - login: {as: anna, service: both}\n", ["line 5", "steps[0]", "service"]),
+    ("id: x\nfaq: q\ntitle: t\nsteps:\n  - dance: {}\n", ["line 5", "unknown field 'dance'"]),
+    ("id: x\nfaq: q\ntitle: t\nsteps:\n  - login: {service: view}\n", ["line 5", "exactly one of"]),
+    ("id: x\nfaq: q\ntitle: t\nsteps:\n  - change: {}\n    logout: {}\n", ["steps[0]", "exactly one of"]),
+    ("id: x\nfaq: q\nsteps: []\n", ["missing required field 'title'"]),
+    ("id: y\nfaq: q\ntitle: t\nsteps:\n  - change: {}\n", ["must equal the file name 'x'"]),
+    ("id: x\nfaq: q\ntitle: t\nsteps:\n  - add_kvk: {kvk: 1234}\n    expect: {refused: x, refused: y}\n",
+     ["duplicate key 'refused'"]),
+    ("id: x\nfaq: q\ntitle: t\nrules: [P13]\nsteps:\n  - change: {}\n", ["line 4", "P13"]),
+])
+def test_bad_scenario_files_name_file_line_and_field(tmp_path, body, words):
+    path = write(tmp_path, "x.yaml", body)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message, message
+
+
+def test_bad_profile_names_the_field(tmp_path):
+    good = Path(load_profile().source).read_text("utf-8")
+    path = write(tmp_path, "p.yaml", good.replace("dv_entity_id: urn:etoegang:DV:", "dv_entity_id: urn:nope:"))
+    with pytest.raises(ProfileError) as err:
+        load_profile(path)
+    assert "dv_entity_id" in str(err.value) and "line 5" in str(err.value)
+
+
+def test_a_step_the_profile_cannot_do_skips_the_scenario_with_the_reason(tmp_path, scenarios, profile):
+    text = Path(profile.source).read_text("utf-8").split("\nactions:")[0]
+    limited = load_profile(write(tmp_path, "limited.yaml", text))
+    result = run(select(scenarios, ["add-kvk-in-contract"]), limited)
+    assert result.results[0].verdict == Verdict.SKIPPED
+    assert "add_kvk" in result.results[0].reason
+
+
+def test_expected_failures_are_reported_and_a_stale_entry_fails_the_run(tmp_path, scenarios, profile):
+    path = write(tmp_path, "xfail.yaml", "- id: service-view-readonly\n  reason: portal bug 123\n"
+                                         "- id: login-eh4-accepted\n  reason: fixed long ago\n")
+    xfail = load_expected_failures(path, {s.id for s in scenarios})
+    result = run(select(scenarios, ["service-view-readonly", "login-eh4-accepted"]), profile,
+                 portal_args=("--defect", "view-grants-change"), expected_failures=xfail)
+    verdicts = {r.scenario.id: r.verdict for r in result.results}
+    assert verdicts == {"service-view-readonly": Verdict.XFAIL, "login-eh4-accepted": Verdict.XPASS}
+    assert not result.ok
+    assert "passes now" in next(r.reason for r in result.results if r.verdict == Verdict.XPASS)
+
+
+def test_expected_failures_naming_an_unknown_scenario_is_an_error(tmp_path):
+    path = write(tmp_path, "xfail.yaml", "- id: no-such-case\n  reason: x\n")
+    with pytest.raises(ExpectedFailuresError) as err:
+        load_expected_failures(path, {"a"})
+    assert "line 1" in str(err.value) and "no-such-case" in str(err.value)
+
+
+def test_reports_junit_and_html_say_which_expectation_broke(tmp_path, scenarios, profile):
+    result = run(select(scenarios, ["service-view-readonly", "cancel-at-broker"]), profile,
+                 portal_args=("--defect", "view-grants-change"))
+    report.junit(result, tmp_path / "junit.xml")
+    report.html_report(result, tmp_path / "report.html")
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='service-view-readonly']/failure")
+    assert "rights FAILED" in failure.get("message")
+    page = (tmp_path / "report.html").read_text("utf-8")
+    assert "samlp:AuthnRequest" in page and "samlp:ArtifactResponse" in page  # SAML from the broker's journal
+    assert "rights FAILED" in page and "srcdoc=" in page  # the check that broke and the portal's page
+    text = report.console(result)
+    assert "FAIL" in text and "1 passed, 1 failed" in text
+
+
+def test_cli_list_shows_faq_questions(capsys):
+    assert harness_main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "route-b-wrong-kvk" in out and "Mijn adviseur kan mijn relatie niet selecteren" in out
+
+
+def test_cli_run_exit_codes(tmp_path, capsys):
+    assert harness_main(["run", "cancel-at-broker", "--junit", str(tmp_path / "j.xml")]) == 0
+    assert (tmp_path / "j.xml").exists()
+    assert harness_main(["run", "no-such-case"]) == 2
+    assert "no scenario with id no-such-case" in capsys.readouterr().err
+
+
+def test_cli_bad_scenario_folder_is_a_clear_error(tmp_path, capsys):
+    write(tmp_path, "x.yaml", "id: x\nfaq: q\ntitle: t\nsteps: nope\n")
+    assert harness_main(["run", "--scenarios", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "x.yaml" in err and "line 4" in err and "'steps'" in err
+
+
+def test_scenario_folder_is_the_shipped_one():
+    assert SCENARIO_DIR.name == "faq" and any(SCENARIO_DIR.glob("*.yaml"))
