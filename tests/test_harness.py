@@ -15,12 +15,12 @@ from harness.profile import ProfileError, load_profile
 from harness.runner import ExpectedFailuresError, load_expected_failures, run
 from harness.scenario import SCENARIO_DIR, ScenarioError, load_all, load_scenario, select
 
+# The FAQ's cases live in the project's shared folder, beside the checkout (as in CI).
 FAQ_CASES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "faq-cases.md"
-if not FAQ_CASES.exists():  # CI lays shared/ beside the checkout
-    FAQ_CASES = Path(__file__).resolve().parents[1].parent / "shared" / "domain" / "faq-cases.md"
 
 
 def faq_case_ids() -> set[str]:
+    assert FAQ_CASES.exists(), f"{FAQ_CASES} is missing: the shared/ folder must lie beside the checkout"
     text = FAQ_CASES.read_text("utf-8")
     cases = text.split("## Cases", 1)[1].split("## The FAQ's remedies", 1)[0]
     return set(re.findall(r"^\| ([a-z0-9]+(?:-[a-z0-9]+)+) \|", cases, re.M))
