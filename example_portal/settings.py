@@ -26,6 +26,16 @@ class Defect(enum.Enum):
     """Deliberate faults, only for testing the tools that test portals (`--defect NAME`); never on by default."""
 
     VIEW_GRANTS_CHANGE = "view-grants-change"  # "Bekijk gegevens" gets change rights: breaks rule P3
+    IGNORE_AUDIENCE = "ignore-audience"  # the SAML checks below are switched off
+    IGNORE_ASSERTION_SIGNATURE = "ignore-assertion-signature"
+    IGNORE_TIME = "ignore-time"
+    IGNORE_LEVEL = "ignore-level"
+
+    @property
+    def ignored_check(self) -> str | None:
+        """The name of the ehsaml check this defect switches off, if it is one of those."""
+        return {"ignore-audience": "audience", "ignore-assertion-signature": "assertion_signature",
+                "ignore-time": "conditions_time", "ignore-level": "authn_level"}.get(self.value)
 
 
 @dataclass(frozen=True)

@@ -98,11 +98,12 @@ class ServiceProvider:
         return hm
 
     # --- sending ------------------------------------------------------------------------------------
-    def login_redirect(self, service: dvconfig.PortalService) -> tuple[str, str]:
+    def login_redirect(self, service: dvconfig.PortalService, answer_binding: Binding | None = None) -> tuple[str, str]:
         """(request ID, the broker URL with a signed AuthnRequest by HTTP-Redirect)."""
         hm = self.broker()
         sso = next((e for e in hm.sso if e.binding == ns.BINDING_REDIRECT), hm.sso[0])
-        binding = ns.BINDING_ARTIFACT if self.settings.binding is Binding.ARTIFACT else ns.BINDING_POST
+        chosen = answer_binding or self.settings.binding
+        binding = ns.BINDING_ARTIFACT if chosen is Binding.ARTIFACT else ns.BINDING_POST
         request_id, element = build_authn_request(
             dv=dvconfig.ENTITY_ID, destination=sso.location, acs_index=dvconfig.ACS_INDEX[binding],
             service_index=service.index)
@@ -132,7 +133,8 @@ class ServiceProvider:
                       expected_request_ids=expected, skew_seconds=self.settings.skew_seconds,
                       min_level=self.settings.min_level,
                       own_service_ids={s.service_id for s in dvconfig.services()},
-                      own_service_uuids={s.service_uuid for s in dvconfig.services()})
+                      own_service_uuids={s.service_uuid for s in dvconfig.services()},
+                      ignore_checks={d.ignored_check for d in self.settings.defects if d.ignored_check})
         if artifact:
             result = self._by_artifact(hm, artifact, common)
         elif saml_response:

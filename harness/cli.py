@@ -12,6 +12,7 @@ from . import report
 from .profile import DEFAULT_PROFILE, load_profile
 from .runner import load_expected_failures, run
 from .scenario import SCENARIO_DIR, load_all, select
+from .security import fault_scenarios
 from .servers import ServerError
 
 
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     lst.add_argument("--scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
     r = sub.add_parser("run", help="run scenarios (default: all, against the example portal)")
     r.add_argument("ids", nargs="*", help="scenario ids (default: all)")
+    r.add_argument("--suite", choices=("faq", "security", "all"), default="faq",
+                   help="faq: the scenario files (default); security: the broker's fault catalogue, each case "
+                        "to be refused by the portal; all: both")
     r.add_argument("--tag", action="append", default=[], help="only scenarios with this tag (repeatable)")
     r.add_argument("--scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
     r.add_argument("--profile", default=str(DEFAULT_PROFILE), help="SP profile (default: the example portal's)")
@@ -38,10 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print(listing(scenarios))
             return 0
-        chosen = select(scenarios, args.ids, args.tag)
-        if not chosen:
-            print("harness: no scenario matches that selection", file=sys.stderr)
-            return 2
+        if args.suite in ("security", "all"):
+            files = scenarios if args.suite == "all" else []
+            chosen = lambda broker: select(files + fault_scenarios(broker), args.ids, args.tag)  # noqa: E731
+        else:
+            chosen = select(scenarios, args.ids, args.tag)
+            if not chosen:
+                print("harness: no scenario matches that selection", file=sys.stderr)
+                return 2
         profile = load_profile(args.profile)
         xfail = load_expected_failures(args.expected_failures, {s.id for s in scenarios}) \
             if args.expected_failures else {}

@@ -164,10 +164,13 @@ class Run:
             answer["identity"] = p["identity"]
         elif p.get("cancel"):
             answer["cancel"] = True
+        elif "fault" in p:
+            answer["fault"] = p["fault"]
         else:
             answer.update(p["broker_status"])
+        path = self.profile.login_path(p["service"], p.get("binding"))
         self.broker.queue(answer)
-        return self.browser.get(self.portal + self.profile.login_path(p["service"]))
+        return self.browser.get(self.portal + path)
 
     def _do_seed(self, p: dict) -> None:
         self._call_state("seed", json_body=p)
@@ -229,7 +232,7 @@ class Run:
             if key in e:
                 self._need_whoami(key)
         if "logged_in" in e:
-            checks.append(expect.logged_in(w, e["logged_in"]))
+            checks.append(expect.logged_in(w, e["logged_in"], self.scenario.breaks))
         if "kvk" in e:
             checks.append(expect.field_equals("kvk", w, e["kvk"], "the portal shows the employer chosen at the broker"))
         if "intermediary_kvk" in e:
@@ -245,7 +248,8 @@ class Run:
                 raise HarnessError(f"step {step.index}: 'refused'/'allowed' needs a step that loads a page")
             code = self.profile.refusal_code(page.text)
             if "refused" in e:
-                checks.append(expect.refused(page, code, self.profile.refusal_statuses, e["refused"]))
+                checks.append(expect.refused(page, code, self.profile.refusal_statuses, e["refused"],
+                                             self.scenario.breaks))
             else:
                 checks.append(expect.allowed(page, code))
         if "page_contains" in e:

@@ -17,9 +17,9 @@ def no_server_error(page: Page) -> Check:
               "a portal answers every input with a page that says why, never a server error")
 
 
-def logged_in(whoami: dict, expected: bool) -> Check:
+def logged_in(whoami: dict, expected: bool, rule: str | None = None) -> Check:
     return _c("logged_in", whoami.get("logged_in") is expected, whoami.get("logged_in"), expected,
-              "the portal's session state after this step")
+              rule or "the portal's session state after this step")
 
 
 def field_equals(name: str, whoami: dict, expected, rule: str) -> Check:
@@ -32,10 +32,12 @@ def rights(whoami: dict, expected: list[str]) -> Check:
               "P3/P7: the service (or route-B grant) decides the rights; never more")
 
 
-def refused(page: Page, code_on_page: str | None, statuses: set[int], expected: str) -> Check:
-    ok = page.status in statuses and code_on_page == expected
-    return _c("refused", ok, f"HTTP {page.status}, reason {code_on_page or 'none shown'}",
-              f"a 4xx refusal with reason {expected}", "every refusal says why, with the FAQ's advice")
+def refused(page: Page, code_on_page: str | None, statuses: set[int], expected: str, rule: str | None = None) -> Check:
+    """`expected` is a reason code, or "*" for any refusal the page explains."""
+    ok = page.status in statuses and code_on_page is not None and expected in ("*", code_on_page)
+    want = "a 4xx refusal that shows its reason" if expected == "*" else f"a 4xx refusal with reason {expected}"
+    return _c("refused", ok, f"HTTP {page.status}, reason {code_on_page or 'none shown'}", want,
+              rule or "every refusal says why, with the FAQ's advice")
 
 
 def allowed(page: Page, code_on_page: str | None) -> Check:

@@ -29,8 +29,14 @@ class Profile:
     data: dict
     source: str
 
-    def login_path(self, service: str) -> str:
-        return self.data["login"][service]
+    def login_path(self, service: str, binding: str | None = None) -> str:
+        """Where the portal starts a login; `binding` asks for an answer binding (profile key login_by_binding)."""
+        if binding is None:
+            return self.data["login"][service]
+        by_binding = self.data.get("login_by_binding", {}).get(binding)
+        if by_binding is None:
+            raise CannotDo(f"profile {self.name!r} cannot ask for the {binding} binding (login_by_binding.{binding})")
+        return by_binding[service]
 
     def action(self, name: str) -> dict:
         actions = self.data.get("actions", {})

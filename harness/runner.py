@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,10 +55,14 @@ class RunReport:
         return not any(r.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.XPASS) for r in self.results)
 
 
-def run(scenarios: list[Scenario], profile: Profile, *, broker_url: str | None = None,
-        portal_url: str | None = None, workers: int = 1, expected_failures: dict[str, str] | None = None,
-        portal_args: tuple[str, ...] = ()) -> RunReport:
-    """Run every scenario. Without URLs, each worker starts its own broker and example portal."""
+def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Profile, *,
+        broker_url: str | None = None, portal_url: str | None = None, workers: int = 1,
+        expected_failures: dict[str, str] | None = None, portal_args: tuple[str, ...] = ()) -> RunReport:
+    """Run every scenario. Without URLs, each worker starts its own broker and example portal.
+
+    `scenarios` may be a function of a broker URL (the security suite reads the broker's catalogue):
+    the first worker with a broker calls it.
+    """
     if (broker_url is None) != (portal_url is None):
         raise ValueError("give both --broker-url and --portal-url, or neither (the runner starts both)")
     if broker_url is not None and workers > 1:
@@ -65,11 +70,19 @@ def run(scenarios: list[Scenario], profile: Profile, *, broker_url: str | None =
     expected_failures = expected_failures or {}
     started = time.monotonic()
     todo: queue.Queue[Scenario] = queue.Queue()
-    for s in scenarios:
-        todo.put(s)
+    listing: list[Scenario] = []
+    ready = threading.Event()
     results: list[ScenarioResult] = []
     lock = threading.Lock()
     problems: list[BaseException] = []
+
+    def fill(broker: str) -> None:
+        with lock:
+            if not ready.is_set():
+                listing.extend(scenarios(broker) if callable(scenarios) else scenarios)
+                for s in listing:
+                    todo.put(s)
+                ready.set()
 
     def worker():
         servers: Servers | None = None
@@ -80,6 +93,7 @@ def run(scenarios: list[Scenario], profile: Profile, *, broker_url: str | None =
                 b, p = servers.broker_url, servers.portal_url
             else:
                 b, p = broker_url, portal_url
+            fill(b)
             while True:
                 try:
                     scenario = todo.get_nowait()
@@ -90,6 +104,7 @@ def run(scenarios: list[Scenario], profile: Profile, *, broker_url: str | None =
                     results.append(result)
         except BaseException as exc:  # reported after the threads end, never swallowed
             problems.append(exc)
+            ready.set()
         finally:
             if servers is not None:
                 servers.stop()
@@ -101,7 +116,7 @@ def run(scenarios: list[Scenario], profile: Profile, *, broker_url: str | None =
         t.join()
     if problems:
         raise problems[0]
-    order = {s.id: i for i, s in enumerate(scenarios)}
+    order = {s.id: i for i, s in enumerate(listing)}
     results.sort(key=lambda r: order[r.scenario.id])
     return RunReport(results, time.monotonic() - started, max(1, workers), profile.name, expected_failures)
 

@@ -31,6 +31,7 @@ class Step:
         if self.action == "login":
             p = self.params
             who = p.get("as") or ("an inline identity" if "identity" in p else "cancel" if p.get("cancel")
+                                  else f"fault {p['fault']}" if "fault" in p
                                   else f"broker status {p.get('broker_status', {}).get('status')}")
             org = f" for {p['for']}" if p.get("for") else ""
             return f"log in ({p['service']}) as {who}{org}"
@@ -49,10 +50,11 @@ class Scenario:
     steps: tuple[Step, ...]
     source: str
     remedy_of: str | None = None
+    breaks: str | None = None  # security cases: the rule a portal breaks if it accepts the answer
 
     @property
     def kind(self) -> str:
-        return "remedy" if self.remedy_of else "case"
+        return "security" if self.breaks else "remedy" if self.remedy_of else "case"
 
 
 def load_scenario(path: str | Path) -> Scenario:

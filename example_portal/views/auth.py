@@ -10,6 +10,7 @@ from ehsaml.login import LoginResult
 
 from .. import access, dvconfig
 from ..refusals import Refused
+from ..settings import Binding
 from ..web import audit_ok, db, login, settings, sp
 
 bp = Blueprint("auth", __name__)
@@ -36,8 +37,15 @@ def start_login():
     if service is None:
         raise Refused("input_invalid", "login", {"field": "service", "problem_nl": "kies 1 of 2",
                                                  "problem_en": "choose 1 or 2"})
+    answer_binding = None
+    if settings().testing and request.args.get("binding"):  # tools may pick the answer binding per login
+        try:
+            answer_binding = Binding(request.args["binding"])
+        except ValueError:
+            raise Refused("input_invalid", "login", {"field": "binding", "problem_nl": "kies artifact of post",
+                                                     "problem_en": "choose artifact or post"}) from None
     session.pop("login", None)  # a new login replaces the old one
-    request_id, url = sp().login_redirect(service)
+    request_id, url = sp().login_redirect(service, answer_binding)
     session["req_ids"] = (session.get("req_ids", []) + [request_id])[-MAX_BROWSER_REQUESTS:]
     return redirect(url, code=302)
 
