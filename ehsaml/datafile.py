@@ -60,7 +60,11 @@ class DataFile:
 
     def check_schema(self, validator: jsonschema.protocols.Validator) -> None:
         """Raise the error that comes first in the file, worded for a person."""
-        errors = [_schema_message(e) for e in validator.iter_errors(self.data)]
+        raw = list(validator.iter_errors(self.data))
+        # A misspelt field is both "unknown" and a "missing" one: name the unknown one, where the typo is.
+        misspelt_in = {tuple(e.absolute_path) for e in raw if e.validator == "additionalProperties"}
+        errors = [_schema_message(e) for e in raw
+                  if not (e.validator == "required" and tuple(e.absolute_path) in misspelt_in)]
         if errors:
             path, message = min(errors, key=lambda pm: (self.error(pm[0], "").line or 0, str(pm[0])))
             raise self.error(path, message)

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from ehsaml.errors import SamlError
+from ehsaml.net import is_loopback
 
 from .seed import SeedError
-from .settings import DEFAULT_SEED, Binding, Defect, PortalSettings, is_loopback
+from .settings import DEFAULT_SEED, Binding, Defect, PortalSettings
 
 BANNER = ("example werkgeversportaal — FOR TESTS ONLY: a reference eHerkenning DV behind the broker mock. "
           "Its keys, companies and people are fictitious.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,7 @@ class Defect(enum.Enum):
     IGNORE_ASSERTION_SIGNATURE = "ignore-assertion-signature"
     IGNORE_TIME = "ignore-time"
     IGNORE_LEVEL = "ignore-level"
+    STALE_KVK_CACHE = "stale-kvk-cache"  # known KvK numbers read once, never again: a contract fix never helps
 
     @property
     def ignored_check(self) -> str | None:
@@ -65,10 +65,3 @@ class PortalSettings:
         return f"{self.base_url}/saml/slo"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

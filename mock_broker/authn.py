@@ -8,14 +8,13 @@ from datetime import timedelta
 
 from lxml import etree
 
-from ehsaml import dsig, ns, timeutil
-from ehsaml.bindings import RedirectMessage
+from ehsaml import ns, timeutil
 from ehsaml.eherkenning import Level
-from ehsaml.errors import MalformedInput, SamlError, SignatureInvalid
-from ehsaml.xml import local_name, parse_xml
+from ehsaml.errors import SamlError
 
 from .errors import BrokerRefusal, SamlRefusal
-from .registry import Registry, RegisteredDV
+from .inbound import Inbound
+from .registry import RegisteredDV
 from .settings import BrokerSettings
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -44,7 +43,7 @@ class PendingLogin:
         return cls(**data)
 
     @classmethod
-    def refused(cls, received: "Received", acs_url: str, binding: str) -> "PendingLogin":
+    def refused(cls, received: "Inbound", acs_url: str, binding: str) -> "PendingLogin":
         """Where to send a SAML error for a request that failed its checks."""
         return cls(token="", dv=received.dv.entity_id, request_id=received.element.get("ID") or "", acs_url=acs_url,
                    binding=binding, relay_state=received.relay_state, service_index=-1, service_id="",
@@ -55,47 +54,14 @@ class PendingLogin:
         return Level[self.required_level]
 
 
-@dataclass(frozen=True)
-class Received:
-    """What the SSO endpoint read, before any check that can answer the DV."""
-
-    element: etree._Element
-    dv: RegisteredDV
-    relay_state: str | None
-
-
-def read_request(xml: bytes, *, registry: Registry, redirect: RedirectMessage | None, relay_state: str | None,
-                 settings: BrokerSettings) -> Received:
-    """Parse, find the DV, check the signature and Destination. Failures here get an error page."""
-    try:
-        root = parse_xml(xml, what="SAMLRequest")
-    except MalformedInput as exc:
-        raise BrokerRefusal(exc.message, where="SAMLRequest") from None
-    if root.tag != ns.q("samlp", "AuthnRequest"):
-        raise BrokerRefusal(f"expected samlp:AuthnRequest, got {local_name(root)}", where="SAMLRequest")
-    issuer = (root.findtext(ns.q("saml", "Issuer")) or "").strip()
-    if not issuer:
-        raise BrokerRefusal("no saml:Issuer: the broker cannot tell which DV asks", where="AuthnRequest/Issuer")
-    dv = registry.get(issuer)
-    if dv is None:
-        raise BrokerRefusal(
-            f"unknown DV {issuer!r}: no metadata for it is registered with the broker", where="AuthnRequest/Issuer",
-            http_status=403,
-        )
-    try:
-        if redirect is not None:
-            redirect.verify(list(dv.metadata.signing_certs), where="AuthnRequest (Redirect binding)")
-        else:
-            dsig.verify(root, dv.metadata.signing_certs, where="AuthnRequest/ds:Signature")
-    except SignatureInvalid as exc:
-        raise BrokerRefusal(str(exc), where=None, http_status=403) from None
-    destination = root.get("Destination")
+def check_destination(received: Inbound, settings: BrokerSettings) -> None:
+    """The AuthnRequest must be meant for this broker. A failure gets an error page."""
+    destination = received.element.get("Destination")
     if destination != settings.sso_url:
         raise BrokerRefusal(
             f"Destination {destination!r} is not this broker's SSO URL {settings.sso_url!r}",
             where="AuthnRequest/@Destination",
         )
-    return Received(element=root, dv=dv, relay_state=relay_state)
 
 
 def find_acs(root: etree._Element, dv: RegisteredDV) -> tuple[str, str]:
@@ -132,7 +98,7 @@ def find_acs(root: etree._Element, dv: RegisteredDV) -> tuple[str, str]:
     return endpoint.location, answer_binding
 
 
-def check_request(received: Received, *, acs_url: str, binding: str, settings: BrokerSettings,
+def check_request(received: Inbound, *, acs_url: str, binding: str, settings: BrokerSettings,
                   replayed: bool) -> PendingLogin:
     """The checks whose failure is answered to the DV's ACS with a SAML error status."""
     root, dv = received.element, received.dv

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
+from ehsaml.net import is_loopback
 
-from .settings import CERTS, BrokerSettings, is_loopback
+from .settings import CERTS, BrokerSettings
 from .world import WorldError
 
 BANNER = ("eHerkenning broker mock — FOR TESTS ONLY. Its keys, people and companies are fictitious; "

@@ -17,18 +17,15 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
+from ehsaml.datafile import DataFileError, read_yaml, schema_validator
 
 CATALOGUE_DIR = Path(__file__).with_name("fault_catalogue")
-SCHEMA: dict[str, Any] = json.loads(Path(__file__).with_name("faults_schema.json").read_text("utf-8"))
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+_VALIDATOR = schema_validator(Path(__file__).with_name("faults_schema.json"))
 FAMILIES = ("signature", "protocol", "eherkenning", "artifact")
 DEFAULT_BASE = {"person": "anna-de-vries", "organisation": "bakkerij-de-vries"}
 
@@ -109,18 +106,8 @@ class FaultCase:
                 "expect": {k: v for k, v in self.expect.__dict__.items() if v is not None}}
 
 
-class CatalogueError(Exception):
+class CatalogueError(DataFileError):
     """A catalogue file that cannot be used; names the file, line, case and field."""
-
-    def __init__(self, message: str, *, file: str, line: int | None = None, case: str | None = None,
-                 field: str | None = None):
-        self.message, self.file, self.line, self.case, self.field = message, file, line, case, field
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        where = [self.file, f"line {self.line}" if self.line else None, f"case {self.case!r}" if self.case else None,
-                 f"field {self.field!r}" if self.field else None]
-        return ", ".join(w for w in where if w) + ": " + self.message
 
 
 def load_catalogue(directory: Path | str = CATALOGUE_DIR) -> dict[str, FaultCase]:
@@ -134,54 +121,18 @@ def load_catalogue(directory: Path | str = CATALOGUE_DIR) -> dict[str, FaultCase
     for path in files:
         for case in _load_file(path):
             if case.id in cases:
-                raise CatalogueError(f"duplicate id (also in {cases[case.id].source})", file=str(path), case=case.id,
-                                     field="id")
+                raise CatalogueError(f"duplicate id {case.id!r} (also in {cases[case.id].source})", file=str(path),
+                                     entry=f"case {case.id}", field="id")
             cases[case.id] = case
     return cases
 
 
 def _load_file(path: Path) -> list[FaultCase]:
-    source = str(path)
-    loader = yaml.SafeLoader(path.read_text("utf-8"))
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CatalogueError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=source,
-                             line=mark.line + 1 if mark else None) from None
-    finally:
-        loader.dispose()
-    lines: dict[tuple, int] = {}
-    if node is not None:
-        _index_lines(node, (), lines)
-
-    def error(path_: tuple, message: str) -> CatalogueError:
-        case = None
-        if len(path_) >= 2 and path_[0] == "cases" and isinstance(path_[1], int):
-            item = data["cases"][path_[1]]
-            case = item.get("id") if isinstance(item, dict) else None
-            fld = ".".join(str(p) for p in path_[2:]) or None
-        else:
-            fld = ".".join(str(p) for p in path_) or None
-        line = next((lines[path_[:n]] for n in range(len(path_), -1, -1) if path_[:n] in lines), None)
-        return CatalogueError(message, file=source, line=line, case=case, field=fld)
-
-    # A misspelt field shows as both "unknown" and "missing": name the unknown one, where the typo is.
-    problems = sorted(_VALIDATOR.iter_errors(data), key=lambda e: (
-        [str(p) for p in e.absolute_path], e.validator != "additionalProperties", e.message))
-    if problems:
-        p = problems[0]
-        where = tuple(p.absolute_path)
-        if p.validator == "additionalProperties":
-            extra = sorted(set(p.instance) - set(p.schema.get("properties", {})))
-            where, message = where + (extra[0],), f"unknown field {extra[0]!r}"
-        elif p.validator == "required":
-            missing = [k for k in p.validator_value if k not in p.instance][0]
-            where, message = where + (missing,), f"missing field {missing!r}"
-        else:
-            message = p.message
-        raise error(where, message)
+    f = read_yaml(path, what="fault catalogue file", error_class=CatalogueError)
+    source, data, error = f.source, f.data, f.error
+    if not isinstance(data, dict):
+        raise CatalogueError("a catalogue file is a mapping with version and cases", file=source, line=1)
+    f.check_schema(_VALIDATOR)
     out = []
     for i, item in enumerate(data["cases"]):
         if item["mutation"] not in REGISTRY:
@@ -197,17 +148,6 @@ def _load_file(path: Path) -> list[FaultCase]:
             raise error(("cases", i, "expect", "check"), f"{expect.check!r} is no DV check name")
         out.append(FaultCase(**{**item, "expect": expect, "params": item.get("params", {}), "source": source}))
     return out
-
-
-def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            lines[path + (k.value,)] = k.start_mark.line + 1
-            _index_lines(v, path + (k.value,), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index_lines(item, path + (i,), lines)
 
 
 # --- applying a fault ------------------------------------------------------------------------------

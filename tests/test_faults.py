@@ -57,7 +57,7 @@ def _broken_catalogue(tmp_path, old: str, new: str):
 def test_a_broken_catalogue_file_is_refused_naming_file_line_case_and_field(tmp_path, old, new, field, says):
     message, line = _broken_catalogue(tmp_path, old, new)
     assert "protocol.yaml" in message and f"line {line}" in message, message
-    assert "case 'irt-missing'" in message and f"field {field!r}" in message and says in message, message
+    assert "(irt-missing)" in message and f"field {field!r}" in message and says in message, message
 
 
 def test_a_duplicate_id_is_refused(tmp_path):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request
 
-from ehsaml import bindings, dsig, ns
-from ehsaml.errors import MalformedInput, SignatureInvalid
-from ehsaml.xml import local_name, parse_xml
+from ehsaml import bindings, ns
 
 from ..broker import get_broker
 from ..errors import BrokerRefusal
+from ..inbound import read_signed_request
 from ..response import build_logout_response
 
 bp = Blueprint("slo", __name__)
@@ -18,32 +17,8 @@ bp = Blueprint("slo", __name__)
 @bp.route("/saml/slo", methods=["GET", "POST"])
 def slo():
     broker = get_broker()
-    try:
-        if request.method == "GET":
-            msg = bindings.parse_redirect(request.query_string.decode("latin-1"))
-            xml, relay_state = msg.xml, msg.relay_state
-        else:
-            value = request.form.get("SAMLRequest")
-            if not value:
-                raise MalformedInput("no SAMLRequest form field", where="HTTP-POST body")
-            msg, xml, relay_state = None, bindings.b64decode(value, what="SAMLRequest"), request.form.get("RelayState")
-        root = parse_xml(xml, what="SAMLRequest")
-    except MalformedInput as exc:
-        raise BrokerRefusal(exc.message, where=exc.where) from None
-    if root.tag != ns.q("samlp", "LogoutRequest"):
-        raise BrokerRefusal(f"expected samlp:LogoutRequest, got {local_name(root)}", where="SAMLRequest")
-    issuer = (root.findtext(ns.q("saml", "Issuer")) or "").strip()
-    dv = broker.registry.get(issuer)
-    if dv is None:
-        raise BrokerRefusal(f"unknown DV {issuer!r}: no metadata registered", where="LogoutRequest/Issuer",
-                            http_status=403)
-    try:
-        if msg is not None:
-            msg.verify(list(dv.metadata.signing_certs), where="LogoutRequest (Redirect binding)")
-        else:
-            dsig.verify(root, dv.metadata.signing_certs, where="LogoutRequest/ds:Signature")
-    except SignatureInvalid as exc:
-        raise BrokerRefusal(str(exc), http_status=403) from None
+    received = read_signed_request(request, expected="LogoutRequest", registry=broker.registry)
+    root, dv, relay_state = received.element, received.dv, received.relay_state
     broker.log("received", reason="LogoutRequest", dv=dv.entity_id, message=root)
     wanted = ns.BINDING_REDIRECT if request.method == "GET" else ns.BINDING_POST
     endpoints = {e.binding: e for e in dv.metadata.slo}

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, request, url_for
 
-from ehsaml import bindings
-from ehsaml.errors import MalformedInput
-
-from ..authn import PendingLogin, check_request, find_acs, read_request
+from ..authn import PendingLogin, check_destination, check_request, find_acs
 from ..broker import Broker, get_broker
 from ..decide import Outcome, cancelled, for_person, inline_identity, status_outcome
-from ..errors import BrokerRefusal, SamlRefusal
+from ..errors import SamlRefusal
+from ..inbound import read_signed_request
 
 bp = Blueprint("sso", __name__)
 
@@ -18,24 +16,11 @@ bp = Blueprint("sso", __name__)
 @bp.route("/saml/sso", methods=["GET", "POST"])
 def sso():
     broker = get_broker()
-    try:
-        if request.method == "GET":
-            redirect_msg = bindings.parse_redirect(request.query_string.decode("latin-1"))
-            xml, binding, relay_state = redirect_msg.xml, "HTTP-Redirect", redirect_msg.relay_state
-        else:
-            value = request.form.get("SAMLRequest")
-            if not value:
-                raise MalformedInput("no SAMLRequest form field", where="HTTP-POST body")
-            redirect_msg = None
-            xml, binding = bindings.b64decode(value, what="SAMLRequest"), "HTTP-POST"
-            relay_state = request.form.get("RelayState")
-    except MalformedInput as exc:
-        raise BrokerRefusal(exc.message, where=exc.where) from None
-    received = read_request(xml, registry=broker.registry, redirect=redirect_msg, relay_state=relay_state,
-                            settings=broker.settings)
+    received = read_signed_request(request, expected="AuthnRequest", registry=broker.registry)
+    check_destination(received, broker.settings)
     dv = received.dv
-    broker.log("received", reason=f"AuthnRequest by {binding}", dv=dv.entity_id, message=received.element,
-               binding=binding)
+    broker.log("received", reason=f"AuthnRequest by {received.binding}", dv=dv.entity_id, message=received.element,
+               binding=received.binding)
     acs_url, answer_binding = find_acs(received.element, dv)
     replayed = broker.store.remember("request", f"{dv.entity_id} {received.element.get('ID')}",
                                      ttl=broker.settings.pending_ttl_seconds * 4)
