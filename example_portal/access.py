@@ -33,6 +33,19 @@ def audit_subject(result: LoginResult) -> dict:
             "intermediary_kvk": result.intermediary_kvk}
 
 
+_stale_kvks: set[str] | None = None  # Defect.STALE_KVK_CACHE only
+
+
+def _employer(conn: sqlite3.Connection, kvk: str, defects: frozenset[Defect]):
+    global _stale_kvks
+    if Defect.STALE_KVK_CACHE in defects:
+        if _stale_kvks is None:
+            _stale_kvks = {row[0] for row in conn.execute("SELECT kvk FROM contract_kvks")}
+        if kvk not in _stale_kvks:
+            return None
+    return data.employer(conn, kvk)
+
+
 def decide(conn: sqlite3.Connection, result: LoginResult, defects: frozenset[Defect] = frozenset()) -> dict:
     """The login record for a login that passed every SAML check; Refused when the rules say no.
 
@@ -55,7 +68,7 @@ def decide(conn: sqlite3.Connection, result: LoginResult, defects: frozenset[Def
         if result.eidas:
             raise Refused("eidas_no_kvk", "login", {"eidas": result.eidas}, audit_subject=who)
         raise Refused("kvk_unknown", "login", {"kvk": "(geen / none)"}, audit_subject=who)
-    employer = data.employer(conn, result.kvk)
+    employer = _employer(conn, result.kvk, defects)
     if result.intermediary_kvk:  # route A: ketenmachtiging (P5)
         if employer is None:
             raise Refused("kvk_unknown", "login", {"kvk": result.kvk}, audit_subject=who,

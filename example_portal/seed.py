@@ -4,6 +4,7 @@ Format (every key optional except where noted):
 {
   "contracts": [{"id": 1, "name": "...", "employers": [
       {"kvk": "12345678", "name": "...", "email": "...", "participants": [{"name": "...", "salary": 42000}]}]}],
+      (a contract given by id alone, without a name, must exist: its employers are added to it)
   "advisors": [{"kvk": "45678901", "name": "...", "licence_checked": true}],
   "grants": [{"employer_kvk": "12345678", "advisor_kvk": "45678901", "rights": "view" | "edit",
               "status": "pending" | "confirmed", "token": "(optional, for pending)"}]
@@ -69,10 +70,11 @@ def check(seed) -> dict:
     seed = _obj(seed, "seed", {"contracts", "advisors", "grants"})
     for i, c in enumerate(_list(seed.get("contracts"), "contracts")):
         w = f"contracts[{i}]"
-        _obj(c, w, {"id", "name", "employers"}, {"id", "name"})
+        _obj(c, w, {"id", "name", "employers"}, {"id"})
         if not isinstance(c["id"], int) or isinstance(c["id"], bool) or c["id"] < 1:
             raise SeedError(f"{w}.id: give a positive integer")
-        _text(c["name"], f"{w}.name")
+        if "name" in c:
+            _text(c["name"], f"{w}.name")
         for j, e in enumerate(_list(c.get("employers"), f"{w}.employers")):
             we = f"{w}.employers[{j}]"
             _obj(e, we, {"kvk", "name", "email", "participants"}, {"kvk", "name"})
@@ -113,9 +115,13 @@ def load(conn: sqlite3.Connection, seed) -> dict[str, int]:
     try:
         with transaction(conn):
             for i, c in enumerate(seed.get("contracts") or []):
-                _insert(conn, f"contracts[{i}].id", str(c["id"]), "INSERT INTO contracts (id, name) VALUES (?, ?)",
-                        (c["id"], c["name"]))
-                added["contracts"] += 1
+                exists = conn.execute("SELECT 1 FROM contracts WHERE id = ?", (c["id"],)).fetchone() is not None
+                if "name" in c:
+                    _insert(conn, f"contracts[{i}].id", str(c["id"]), "INSERT INTO contracts (id, name) VALUES (?, ?)",
+                            (c["id"], c["name"]))
+                    added["contracts"] += 1
+                elif not exists:
+                    raise SeedError(f"contracts[{i}].name: contract {c['id']} does not exist; a new contract needs a name")
                 for j, e in enumerate(c.get("employers") or []):
                     _insert(conn, f"contracts[{i}].employers[{j}].kvk", e["kvk"],
                             "INSERT INTO contract_kvks (contract_id, kvk, employer_name, email) VALUES (?, ?, ?, ?)",

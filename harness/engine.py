@@ -72,6 +72,10 @@ class Broker:
     def queue(self, answer: dict) -> None:
         self._post("next", answer)
 
+    def change_world(self, change: dict) -> dict:
+        """A fix at the supplier's management portal (beheerportaal): one change of the broker's world."""
+        return self._post("world/changes", change)
+
     def journal_seq(self) -> int:
         entries = self.journal(0)
         return entries[-1]["seq"] if entries else 0
@@ -120,8 +124,8 @@ class Run:
     # --- set-up ---------------------------------------------------------------------------------------
     def _prepare(self) -> None:
         self.broker.reset()
-        portal = self.scenario.portal
-        self._call_state("reset" if portal == "empty" or isinstance(portal, dict) else "default_seed")
+        portal = self.scenario.portal  # "default", "empty", or data added to the default seed
+        self._call_state("reset" if portal == "empty" else "default_seed")
         if isinstance(portal, dict):
             self._call_state("seed", json_body=portal)
 
@@ -143,7 +147,8 @@ class Run:
     # --- steps ------------------------------------------------------------------------------------------
     def _step(self, step: Step) -> StepResult:
         seq = self.broker.journal_seq()
-        special = {"login": self._do_login, "seed": self._do_seed, "confirm_email": self._do_confirm_email}
+        special = {"login": self._do_login, "seed": self._do_seed, "confirm_email": self._do_confirm_email,
+                   "supplier_change": self._do_supplier_change}
         page = special[step.action](step.params) if step.action in special else self._call_action(step.action,
                                                                                                     step.params)
         result = StepResult(step=step, page=page)
@@ -174,6 +179,10 @@ class Run:
 
     def _do_seed(self, p: dict) -> None:
         self._call_state("seed", json_body=p)
+        return None
+
+    def _do_supplier_change(self, p: dict) -> None:
+        self.broker.change_world(p)
         return None
 
     def _do_confirm_email(self, p: dict) -> Page:

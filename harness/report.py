@@ -18,7 +18,7 @@ def console(report: RunReport) -> str:
     width = max([len(r.scenario.id) for r in report.results] + [8])
     lines = [f"{'scenario'.ljust(width)}  result  seconds  why"]
     for r in report.results:
-        lines.append(f"{r.scenario.id.ljust(width)}  {MARK[r.verdict]:<6}  {r.seconds:7.2f}  {r.reason}")
+        lines.append(f"{r.scenario.id.ljust(width)}  {MARK[r.verdict]:<6}  {r.seconds:7.2f}  {' '.join(r.reason.split())}")
     counts = ", ".join(f"{report.count(v)} {v}" for v in (Verdict.PASSED, Verdict.FAILED, Verdict.ERROR,
                                                           Verdict.SKIPPED, Verdict.XFAIL, Verdict.XPASS)
                        if report.count(v))

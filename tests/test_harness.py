@@ -26,6 +26,12 @@ def faq_case_ids() -> set[str]:
     return set(re.findall(r"^\| ([a-z0-9]+(?:-[a-z0-9]+)+) \|", cases, re.M))
 
 
+def remedy_problem_ids() -> set[str]:
+    text = FAQ_CASES.read_text("utf-8").split("## The FAQ's remedies", 1)[1]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| problem")]
+    return {case for row in rows for case in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", row.split("|")[1])}
+
+
 @pytest.fixture(scope="module")
 def scenarios():
     return load_all()
@@ -42,10 +48,36 @@ def test_every_behaviour_row_of_the_faq_has_a_scenario_file(scenarios):
     assert ids <= {s.id for s in scenarios}
 
 
+def test_every_remedy_row_has_a_remedy_scenario_for_each_problem_case(scenarios):
+    problems = remedy_problem_ids()
+    assert len(problems) == 14
+    remedies = {s.remedy_of: s for s in scenarios if s.remedy_of}
+    assert problems <= set(remedies)
+    assert all(remedies[p].id == f"remedy-{p}" for p in problems)
+
+
+def test_the_remedy_scenarios_pass_against_the_example_portal(scenarios, profile):
+    result = run([s for s in scenarios if s.remedy_of], profile)
+    assert result.ok, report.console(result)
+    assert len(result.results) == 14
+
+
+def test_a_remedy_that_does_not_help_fails_with_the_reason(scenarios, profile):
+    """A portal that never sees KvK numbers added to contracts after it started: the FAQ's fix fails."""
+    result = run(select(scenarios, ["remedy-kvk-unknown"]), profile, portal_args=("--defect", "stale-kvk-cache"))
+    r = result.results[0]
+    assert r.verdict == Verdict.FAILED
+    step, check = r.first_failure
+    assert step.step.index == 3 and step.step.action == "login"  # the login after the fix
+    assert check.check == "logged_in" and check.actual is False
+    assert "step 3" in r.reason and "logged_in FAILED" in r.reason
+
+
 def test_every_scenario_names_its_faq_question_and_steps(scenarios):
     for s in scenarios:
         assert s.faq and s.title and s.steps
-        assert all(step.expect or step.action in ("logout", "login", "confirm_email", "grant_access", "seed")
+        assert all(step.expect or step.action in ("logout", "login", "confirm_email", "grant_access", "seed",
+                                                  "supplier_change", "choose_employer")
                    for step in s.steps)
 
 
@@ -155,10 +187,11 @@ def test_reports_junit_and_html_say_which_expectation_broke(tmp_path, scenarios,
     assert "FAIL" in text and "1 passed, 1 failed" in text
 
 
-def test_cli_list_shows_faq_questions(capsys):
+def test_cli_list_shows_faq_questions_and_what_each_remedy_proves(capsys):
     assert harness_main(["list"]) == 0
     out = capsys.readouterr().out
     assert "route-b-wrong-kvk" in out and "Mijn adviseur kan mijn relatie niet selecteren" in out
+    assert "(remedy of kvk-unknown)" in out and "relatiebeheerder voegt het KvK-nummer toe" in out
 
 
 def test_cli_run_exit_codes(tmp_path, capsys):
