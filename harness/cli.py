@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,14 @@ from .servers import ServerError
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `harness list | head`: the reader stopped; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="harness", description="Drive a portal behind eHerkenning through the "
                                      "FAQ's cases, against the mock broker (test-only).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--expected-failures", help="YAML list of {id, reason} that fail today on purpose")
     r.add_argument("--junit", help="write JUnit XML here")
     r.add_argument("--html", help="write the HTML report here")
+    _add_inspect_reproduce(sub)
     args = parser.parse_args(argv)
+    if args.command in ("inspect", "reproduce"):
+        return args.handler(args)
     try:
         scenarios = load_all(Path(args.scenarios))
         if args.command == "list":
@@ -64,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.html:
         report.html_report(result, Path(args.html))
     return 0 if result.ok else 1
+
+
+def _add_inspect_reproduce(sub) -> None:
+    """`harness inspect` and `harness reproduce` (issue 7): their options live with their code."""
+    from .inspect import add_inspect
+    from .reproduce import add_reproduce
+
+    add_inspect(sub)
+    add_reproduce(sub)
 
 
 def listing(scenarios) -> str:

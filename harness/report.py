@@ -7,6 +7,11 @@ import platform
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from lxml import etree
+
+from ehsaml.errors import SamlError
+from ehsaml.xml import parse_xml
+
 from .engine import ScenarioResult, Verdict
 from .runner import RunReport
 
@@ -48,6 +53,14 @@ def junit(report: RunReport, path: Path) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
+def _indented(xml: str) -> str:
+    """The journal keeps messages exactly as sent (so signatures verify); indent them for reading."""
+    try:
+        return etree.tostring(parse_xml(xml, what="journal message"), pretty_print=True, encoding="unicode")
+    except SamlError:
+        return xml
+
+
 def _steps_text(r: ScenarioResult) -> str:
     out = []
     for s in r.steps:
@@ -87,7 +100,7 @@ iframe{{width:100%;height:16rem;border:1px solid #ccd}}</style></head><body>
             for entry in s.journal:
                 if entry.get("xml"):
                     title = f"{entry['event']} {entry.get('message_type')}: {entry.get('reason', '')}"
-                    parts.append(f"<details><summary>SAML {e(title)}</summary><pre>{e(entry['xml'])}</pre></details>")
+                    parts.append(f"<details><summary>SAML {e(title)}</summary><pre>{e(_indented(entry['xml']))}</pre></details>")
                 elif entry.get("event") == "decision":
                     parts.append(f"<details><summary>broker decision: {e(entry.get('reason', ''))}</summary>"
                                  f"<pre>{e(str(entry.get('status_message') or entry.get('identity')))}</pre></details>")
