@@ -12,7 +12,7 @@ from .errors import BrokerRefusal
 from .registry import Registry
 from .settings import BrokerSettings
 from .store import Store, open_store
-from .views import artifact, control, login, metadata, slo, sso
+from .views import artifact, beheer, control, login, metadata, slo, sso
 from .world import World, load_world
 
 
@@ -34,7 +34,7 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     registry.load(default_sources(settings))
     broker = Broker.build(settings, registry=registry, store=store, world=world or load_world(settings.world_file))
     app.extensions["mock_broker"] = broker
-    for module in (sso, artifact, metadata, slo, login, control):
+    for module in (sso, artifact, metadata, slo, login, control, beheer):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -24,10 +24,12 @@ from .response import build_response
 from .settings import BrokerSettings
 from .store import Store
 from .world import World
+from .world_changes import WorldChanges
 
 
-def pretty(element: etree._Element) -> str:
-    return etree.tostring(element, pretty_print=True, encoding="unicode")
+def exact(element: etree._Element) -> str:
+    """The message as sent or read, not re-indented: signatures still verify on the journal's copy."""
+    return etree.tostring(element, encoding="unicode")
 
 
 @dataclass
@@ -37,13 +39,22 @@ class Broker:
     registry: Registry
     store: Store
     initial_world: World
-    world: World
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # the file's world plus the changes made since the last reset (kept in the store: see world_changes.py)
+    world_changes: WorldChanges = field(init=False)
+
+    def __post_init__(self):
+        self.world_changes = WorldChanges(self.initial_world, self.store)
 
     @classmethod
     def build(cls, settings: BrokerSettings, *, registry: Registry, store: Store, world: World) -> "Broker":
         keypair = load_keypair(str(settings.key_file), str(settings.cert_file))
-        return cls(settings=settings, keypair=keypair, registry=registry, store=store, initial_world=world, world=world)
+        return cls(settings=settings, keypair=keypair, registry=registry, store=store, initial_world=world)
+
+    @property
+    def world(self) -> World:
+        """The world now: the file's, with the changes made through the management page or control API."""
+        return self.world_changes.current()
 
     @functools.cached_property
     def metadata_xml(self) -> bytes:
@@ -55,7 +66,7 @@ class Broker:
         entry = {"event": event, "reason": reason, "dv": dv, "binding": binding}
         if message is not None:
             entry.update(message_type=local_name(message), id=message.get("ID"),
-                         in_response_to=message.get("InResponseTo"), xml=pretty(message))
+                         in_response_to=message.get("InResponseTo"), xml=exact(message))
         entry.update({k: v for k, v in extra.items() if v is not None})
         entry["time"] = timeutil.fmt(timeutil.utcnow())
         return self.store.append_journal(entry)
@@ -63,7 +74,7 @@ class Broker:
     def reset(self) -> None:
         self.store.reset()
         with self._lock:
-            self.world = self.initial_world
+            self.world_changes.reset()
 
     # --- pending logins ------------------------------------------------------------------------------
     def save_pending(self, pending: PendingLogin) -> None:

@@ -9,7 +9,9 @@ share one Redis database do not see each other's state and `reset` deletes only 
 - queued answers: one list; finding the oldest answer for a DV and removing it is one Lua script;
 - journal: one capped list, each entry `"<seq>\\t<json>"`; the sequence number comes from `INCR` in
   the same script as the `RPUSH`/`LTRIM`, so the list is always in sequence order;
-- DV registrations: an append-only list that `reset` keeps (see Registry).
+- DV registrations: an append-only list that `reset` keeps (see Registry);
+- world changes: a list that `reset` deletes; a change is appended only if the list has the length
+  its worker checked it against (one Lua script), so every worker replays the same sequence.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ end
 return false
 """
 
+_ADD_WORLD_CHANGE = """
+if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[2]) then return -1 end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+"""
+
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
 
@@ -69,6 +76,8 @@ class RedisStore:
         self._journal_key = f"{prefix}journal"
         self._seq_key = f"{prefix}journal-seq"
         self._registrations_key = f"{prefix}registrations"
+        self._world_changes_key = f"{prefix}world-changes"
+        self._add_world_change = client.register_script(_ADD_WORLD_CHANGE)
         self._append_journal = client.register_script(_APPEND_JOURNAL)
         self._journal_since = client.register_script(_JOURNAL_SINCE)
         self._dequeue = client.register_script(_DEQUEUE)
@@ -143,11 +152,19 @@ class RedisStore:
     def registrations(self, since=0):
         return [json.loads(raw) for raw in self.client.lrange(self._registrations_key, int(since), -1)]
 
+    # --- world changes (removed by reset) ------------------------------------------------------------------
+    def add_world_change(self, record, expected):
+        n = int(self._add_world_change(keys=[self._world_changes_key], args=[json.dumps(record), int(expected)]))
+        return None if n < 0 else n
+
+    def world_changes(self, since=0):
+        return [json.loads(raw) for raw in self.client.lrange(self._world_changes_key, int(since), -1)]
+
     # --- reset ---------------------------------------------------------------------------------------------
     def reset(self):
         """Delete this broker's state (not its registrations, not the journal's sequence counter)."""
         pattern = _GLOB_SPECIAL.sub(r"\\\1", self.prefix)
-        doomed = [self._queue_key, self._journal_key]
+        doomed = [self._queue_key, self._journal_key, self._world_changes_key]
         for sub in ("item:*", "seen:*"):
             doomed.extend(self.client.scan_iter(match=pattern + sub, count=1000))
         for i in range(0, len(doomed), 500):

@@ -1,6 +1,7 @@
 """The broker's run-time state behind one small interface.
 
-Pending logins, artifacts, queued answers, seen request IDs and the journal. Values are plain
+Pending logins, artifacts, queued answers, seen request IDs, the journal, DV registrations and
+world changes (the management page's, which reset removes). Values are plain
 JSON-able dicts so that a shared store (several worker processes answering as one broker) can
 implement the same interface. `MemoryStore` is the default.
 """
@@ -31,6 +32,11 @@ class Store(Protocol):
         """Append a DV registration (kept by `reset`); returns how many there are now."""
     def registrations(self, since: int = 0) -> list[dict]:
         """The registrations after the first `since`, oldest first."""
+    def add_world_change(self, record: dict, expected: int) -> int | None:
+        """Append a world change if exactly `expected` are recorded (else None: another came first);
+        returns how many there are now. `reset` removes them all."""
+    def world_changes(self, since: int = 0) -> list[dict]:
+        """The world changes after the first `since`, oldest first."""
     def reset(self) -> None: ...
 
 
@@ -45,6 +51,7 @@ class MemoryStore:
         self._journal: deque[dict] = deque(maxlen=journal_limit)
         self._seq = itertools.count(1)
         self._registrations: list[dict] = []
+        self._world_changes: list[dict] = []
 
     def put(self, kind, key, value, ttl):
         with self._lock:
@@ -110,8 +117,20 @@ class MemoryStore:
         with self._lock:
             return list(self._registrations[since:])
 
+    def add_world_change(self, record, expected):
+        with self._lock:
+            if len(self._world_changes) != expected:
+                return None
+            self._world_changes.append(record)
+            return len(self._world_changes)
+
+    def world_changes(self, since=0):
+        with self._lock:
+            return list(self._world_changes[since:])
+
     def reset(self):
         with self._lock:
+            self._world_changes.clear()
             self._items.clear()
             self._seen.clear()
             self._queue.clear()

@@ -11,6 +11,7 @@ from ..broker import get_broker
 from ..decide import SECOND_LEVEL, TOP_LEVEL, check_inline
 from ..registry import read_source
 from ..settings import DvOptions
+from ..world_changes import ChangeError, change_world
 
 bp = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -182,3 +183,23 @@ def register_sp():
 @bp.get("/world")
 def world():
     return jsonify(get_broker().world.to_data())
+
+
+@bp.post("/world/changes")
+def add_world_change():
+    """One change of the world (the management portal's work): see mock_broker/world_changes.py."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ControlError("send one change as a JSON object (Content-Type: application/json), e.g. "
+                           '{"change": "set_level", "person": "eva-kok", "level": "EH3"}')
+    try:
+        record = change_world(get_broker(), data, via="control API")
+    except ChangeError as exc:
+        raise ControlError(str(exc)) from None
+    return jsonify(applied=record["change"], seq=record["seq"]), 201
+
+
+@bp.get("/world/changes")
+def list_world_changes():
+    """The changes applied since the last reset, in order."""
+    return jsonify(changes=get_broker().world_changes.records())
