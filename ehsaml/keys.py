@@ -11,6 +11,7 @@ from pathlib import Path
 
 import xmlsec
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
@@ -57,7 +58,7 @@ class Certificate:
     def verify_rsa_sha256(self, signature: bytes, data: bytes) -> bool:
         try:
             self.cert.public_key().verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-        except Exception:  # cryptography raises InvalidSignature, or ValueError on garbage
+        except (InvalidSignature, ValueError):  # ValueError: a signature that is not even the right size
             return False
         return True
 
