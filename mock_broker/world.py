@@ -260,6 +260,11 @@ def _build(chk: DataFile) -> World:
         numbers += [(("branches", j, "number"), "branch number", b.number) for j, b in enumerate(branches)]
         refuse_first(p, [(v in owner, f, f"{what} {v!r} is already used by organisation {owner.get(v)!r}")
                          for f, what, v in numbers])
+        seen_here: set[str] = set()
+        for f, what, v in numbers:  # the same number twice within this organisation
+            if v and v in seen_here:
+                raise chk.error(p + f, f"{what} {v!r} is given twice for this organisation")
+            seen_here.add(v)
         owner.update({v: o["id"] for _, _, v in numbers if v})
         orgs[o["id"]] = Organisation(o["id"], o["name"], kvk, rsin, eidas, o.get("role", "other"), branches)
 
