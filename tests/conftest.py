@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from brokerserver import serve_broker
+from browsertools import CHROMIUM, CHROMIUM_ARGS, browser_page
 from redisserver import REDIS_SERVER, RedisServer
 from testdv import TestDV, dv_catalogue, dv_metadata
 
@@ -70,3 +71,20 @@ def queue(broker_url: str, **answer) -> dict:
 
 def journal(broker_url: str) -> list[dict]:
     return requests.get(f"{broker_url}/_mock/journal", timeout=5).json()["entries"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, one for the whole session (only the browser tests ask for it)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh browser context; the test fails if any of its requests failed."""
+    with browser_page(browser) as p:
+        yield p

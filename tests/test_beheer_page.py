@@ -11,22 +11,11 @@ import pytest
 import requests
 from brokerserver import serve_broker
 from conftest import queue
-from test_login_page import (CHROMIUM, CHROMIUM_ARGS, EDIT, VIEW, browser_page, page,  # noqa: F401
-                             person_button, playwright_sync, result_of, start_login, wait_for_acs)
+from browsertools import EDIT, VIEW, browser_page, person_button, result_of, start_login, wait_for_acs
 
 from ehsaml.testids import PORTAL_SERVICE_EDIT
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, for this module only: closed before test_login_page starts its own (one sync
-    Playwright at a time)."""
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def world(broker_url):
