@@ -67,60 +67,24 @@ def broker_parts():
 
 
 def pysaml2_parts(tmp: Path, settings: BrokerSettings, outcome):
-    from saml2 import BINDING_HTTP_REDIRECT, BINDING_SOAP, saml
-    from saml2.config import IdPConfig
-    from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
-    from saml2.server import Server
-    from saml2.sigver import make_temp, pre_encryption_part
-    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+    """The same answer made the pysaml2 way (bench/pysaml2_broker.py): xmlsec1 once per operation."""
+    from pysaml2_broker import IDENTIFIER_TYPES, make_server, signed_answer
 
-    md = tmp / "dv-metadata.xml"
-    md.write_bytes(dv_metadata())
-    conf = {
-        "entityid": settings.entity_id,
-        "xmlsec_binary": "/usr/bin/xmlsec1",
-        "key_file": str(settings.key_file), "cert_file": str(settings.cert_file),
-        "metadata": {"local": [str(md)]},
-        "allow_unknown_attributes": True,
-        "service": {"idp": {
-            "endpoints": {"single_sign_on_service": [(settings.sso_url, BINDING_HTTP_REDIRECT)],
-                          "artifact_resolution_service": [(settings.artifact_url, BINDING_SOAP)]},
-            "name_id_format": [NAMEID_FORMAT_TRANSIENT],
-            "policy": {"default": {"lifetime": {"minutes": 5}, "attribute_restrictions": None,
-                                   "name_form": NAME_FORMAT_URI}},
-        }},
-    }
-    cfg = IdPConfig()
-    cfg.load(conf)
-    server = Server(config=cfg)
+    server = make_server(settings, tmp)
     ident = outcome.identity
     identity = {
         "urn:etoegang:core:ServiceID": [ident.service_id],
         "urn:etoegang:core:ServiceUUID": ["00000000-0000-0000-0000-000000000002"],
         "urn:etoegang:1.9:attribute:RepresentedCompanyName": [ident.represented_name or ""],
     }
-    portal_cert = str(CERTS / "portal.TEST-ONLY.crt")
-    identifiers = [(q, v) for q, v in (("urn:etoegang:1.9:EntityConcernedID:KvKnr", ident.kvk),
-                                        ("urn:etoegang:1.9:EntityConcernedID:RSIN", ident.rsin),
-                                        ("urn:etoegang:1.9:EntityConcernedID:Pseudo", ident.pseudonym)) if v]
+    identifiers = [(q, v) for q, v in zip(IDENTIFIER_TYPES, (ident.kvk, ident.rsin, ident.pseudonym)) if v]
 
     def answer() -> str:
-        # the three identifiers: one xmlsec1 --encrypt each (AES-256-CBC, RSA-OAEP), as pysaml2 encrypts
-        encrypted = []
-        for qualifier, value in identifiers:
-            name_id = NameID(format=saml.NAMEID_FORMAT_PERSISTENT, name_qualifier=qualifier, text=value)
-            template = make_temp(str(pre_encryption_part(
-                msg_enc="http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-                key_enc="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p")).encode(), decode=False)
-            encrypted.append(server.sec.crypto.encrypt(str(name_id), portal_cert, template.name, "aes-256"))
-        # the Response with its assertion, both signed: one xmlsec1 --sign each
-        response = server.create_authn_response(
-            identity=identity, in_response_to="_req", destination=ACS_URL, sp_entity_id=PORTAL_ENTITY_ID,
-            name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text="transient-1"),
-            authn={"class_ref": "urn:etoegang:core:assurance-class:loa3",
-                   "authn_auth": settings.ad_entity_id},
-            sign_response=True, sign_assertion=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
-        assert all(b"EncryptedData" in (e if isinstance(e, bytes) else e.encode()) for e in encrypted) and "SignatureValue" in str(response)
+        response, encrypted = signed_answer(server, settings, identifiers=identifiers, identity=identity,
+                                            in_response_to="_req", destination=ACS_URL,
+                                            sp_entity_id=PORTAL_ENTITY_ID, transient="transient-1")
+        assert all(b"EncryptedData" in (e if isinstance(e, bytes) else e.encode()) for e in encrypted)
+        assert "SignatureValue" in str(response)
         return str(response)
 
     return server, answer, len(identifiers)

@@ -30,7 +30,9 @@ from machine import ROOT, describe
 sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
-from redisserver import RedisServer, free_port  # noqa: E402
+from redisserver import RedisServer  # noqa: E402
+
+from harness.servers import free_port, stop_process  # noqa: E402
 from testdv import dv_catalogue, dv_metadata, portal_keypair  # noqa: E402
 
 from ehsaml import ns  # noqa: E402
@@ -93,15 +95,6 @@ def server_cpu_seconds(proc: subprocess.Popen) -> float:
         except (OSError, ValueError):
             continue
     return total
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _client(urls: list[str], art_url: str, stop_at: float) -> tuple[list[float], list[str], float]:
@@ -198,7 +191,7 @@ def main() -> int:
                         r = run_load(base, logins=mock_logins, concurrency=max(2, w + 1), time_limit=limit,
                                      queue_answers=True, proc=proc)
                     finally:
-                        stop(proc)
+                        stop_process(proc)
                     results[("mock", w)] = r
                     show("mock broker", w, r)
                 if not args.no_pysaml2:
@@ -209,7 +202,7 @@ def main() -> int:
                             r = run_load(base, logins=py_logins, concurrency=max(2, w + 1), time_limit=limit,
                                          queue_answers=False, proc=proc)
                         finally:
-                            stop(proc)
+                            stop_process(proc)
                         results[("pysaml2", w)] = r
                         show("pysaml2 (xmlsec1)", w, r)
         except Exception:

@@ -30,23 +30,19 @@ from lxml import etree  # noqa: E402
 ENV = "PYSAML2_BROKER"
 
 
-def create() -> Flask:
-    from saml2 import BINDING_HTTP_REDIRECT, BINDING_SOAP, saml, samlp
-    from saml2.config import IdPConfig
-    from saml2.s_utils import sid
-    from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
-    from saml2.server import Server
-    from saml2.sigver import make_temp, pre_encryption_part
-    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+IDENTIFIER_TYPES = ("urn:etoegang:1.9:EntityConcernedID:KvKnr", "urn:etoegang:1.9:EntityConcernedID:RSIN",
+                    "urn:etoegang:1.9:EntityConcernedID:Pseudo")
 
-    from mock_broker.settings import CERTS, BrokerSettings
-    from mock_broker.store import open_store
+
+def make_server(settings, tmp: Path):
+    """pysaml2's IdP Server with its default backend (xmlsec1), the broker's keys, the portal's metadata."""
+    from saml2 import BINDING_HTTP_REDIRECT, BINDING_SOAP
+    from saml2.config import IdPConfig
+    from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT
+    from saml2.server import Server
+
     from testdv import dv_metadata
 
-    opts = json.loads(os.environ.get(ENV, "{}"))
-    settings = BrokerSettings(base_url=opts.get("base_url", "http://127.0.0.1:8490"), metadata_dir=None)
-    store = open_store(opts.get("store_url", "memory"), base_url="pysaml2:" + settings.base_url)
-    tmp = Path(tempfile.mkdtemp(prefix="pysaml2-broker-"))
     md = tmp / "dv-metadata.xml"
     md.write_bytes(dv_metadata())
     cfg = IdPConfig()
@@ -65,7 +61,49 @@ def create() -> Flask:
                                    "name_form": NAME_FORMAT_URI}},
         }},
     })
-    server = Server(config=cfg)
+    return Server(config=cfg)
+
+
+def signed_answer(server, settings, *, identifiers, identity: dict, in_response_to: str, destination: str,
+                  sp_entity_id: str, transient: str):
+    """The answer the pysaml2 way: one `xmlsec1 --encrypt` per identifier (AES-256-CBC, RSA-OAEP), then the
+    Response and its assertion signed by one `xmlsec1 --sign` each. Returns (response, encrypted identifiers)."""
+    from saml2 import saml
+    from saml2.saml import NAMEID_FORMAT_TRANSIENT, NameID
+    from saml2.sigver import make_temp, pre_encryption_part
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+    from mock_broker.settings import CERTS
+
+    portal_cert = str(CERTS / "portal.TEST-ONLY.crt")
+    encrypted = []
+    for qualifier, value in identifiers:
+        name_id = NameID(format=saml.NAMEID_FORMAT_PERSISTENT, name_qualifier=qualifier, text=value)
+        template = make_temp(str(pre_encryption_part(
+            msg_enc="http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+            key_enc="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p")).encode(), decode=False)
+        encrypted.append(server.sec.crypto.encrypt(str(name_id), portal_cert, template.name, "aes-256"))
+    response = server.create_authn_response(
+        identity=identity, in_response_to=in_response_to, destination=destination, sp_entity_id=sp_entity_id,
+        name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=transient),
+        authn={"class_ref": "urn:etoegang:core:assurance-class:loa3", "authn_auth": settings.ad_entity_id},
+        sign_response=True, sign_assertion=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+    return response, encrypted
+
+
+def create() -> Flask:
+    from saml2 import BINDING_HTTP_REDIRECT, samlp
+    from saml2.s_utils import sid
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+    from ehsaml.testids import PORTAL_SERVICE_EDIT
+    from mock_broker.settings import CERTS, BrokerSettings
+    from mock_broker.store import open_store
+
+    opts = json.loads(os.environ.get(ENV, "{}"))
+    settings = BrokerSettings(base_url=opts.get("base_url", "http://127.0.0.1:8490"), metadata_dir=None)
+    store = open_store(opts.get("store_url", "memory"), base_url="pysaml2:" + settings.base_url)
+    server = make_server(settings, Path(tempfile.mkdtemp(prefix="pysaml2-broker-")))
     portal_cert = str(CERTS / "portal.TEST-ONLY.crt")
     app = Flask(__name__)
 
@@ -80,21 +118,12 @@ def create() -> Flask:
                                          sigalg=request.args.get("SigAlg"), signature=request.args.get("Signature"))
         authn_request = req.message
         acs = authn_request.assertion_consumer_service_url or "http://127.0.0.1:8481/saml/acs"
-        for qualifier, value in (("urn:etoegang:1.9:EntityConcernedID:KvKnr", "12345678"),
-                                 ("urn:etoegang:1.9:EntityConcernedID:RSIN", "123456782"),
-                                 ("urn:etoegang:1.9:EntityConcernedID:Pseudo", "ab" * 32 + "@" + "cd" * 16)):
-            name_id = NameID(format=saml.NAMEID_FORMAT_PERSISTENT, name_qualifier=qualifier, text=value)
-            template = make_temp(str(pre_encryption_part(
-                msg_enc="http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-                key_enc="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p")).encode(), decode=False)
-            server.sec.crypto.encrypt(str(name_id), portal_cert, template.name, "aes-256")
-        response = server.create_authn_response(
-            identity={"urn:etoegang:core:ServiceID": ["urn:etoegang:DV:00000001234567890000:services:2"],
+        response, _ = signed_answer(
+            server, settings, identifiers=zip(IDENTIFIER_TYPES, ("12345678", "812345678", "ab" * 32 + "@" + "cd" * 16)),
+            identity={"urn:etoegang:core:ServiceID": [PORTAL_SERVICE_EDIT],
                       "urn:etoegang:1.9:attribute:RepresentedCompanyName": ["Bakkerij (TEST)"]},
             in_response_to=authn_request.id, destination=acs, sp_entity_id=authn_request.issuer.text,
-            name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=sid()),
-            authn={"class_ref": "urn:etoegang:core:assurance-class:loa3", "authn_auth": settings.ad_entity_id},
-            sign_response=True, sign_assertion=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+            transient=sid())
         artifact = server.use_artifact(response, 0)
         server.artifact.pop(artifact, None)
         store.put("artifact", artifact, {"dv": authn_request.issuer.text, "xml": str(response)}, 120)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import threading
 from dataclasses import dataclass, field
@@ -66,7 +67,8 @@ class Broker:
         entry = {"event": event, "reason": reason, "dv": dv, "binding": binding}
         if message is not None:
             entry.update(message_type=local_name(message), id=message.get("ID"),
-                         in_response_to=message.get("InResponseTo"), xml=exact(message))
+                         in_response_to=message.get("InResponseTo"),
+                         xml=extra.pop("xml", None) or exact(message))  # serialised once, where the caller has it
         entry.update({k: v for k, v in extra.items() if v is not None})
         entry["time"] = timeutil.fmt(timeutil.utcnow())
         return self.store.append_journal(entry)
@@ -111,7 +113,7 @@ class Broker:
             faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
                                    artifact=artifact.encode())
             self.log("sent", reason="Response stored for artifact resolution", dv=dv.entity_id,
-                     binding=ns.BINDING_ARTIFACT, message=response, artifact=sent, fault=fault)
+                     binding=ns.BINDING_ARTIFACT, message=response, xml=xml, artifact=sent, fault=fault)
             params = {"SAMLart": sent}
             if pending.relay_state is not None:
                 params["RelayState"] = pending.relay_state
@@ -119,8 +121,8 @@ class Broker:
             return redirect(pending.acs_url + sep + urlencode(params), code=302)
         faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml, artifact=None)
         self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
-                 message=response, fault=fault)
-        form = bindings.post_form(pending.acs_url, {"SAMLResponse": bindings.encode_post(response),
+                 message=response, xml=xml, fault=fault)
+        form = bindings.post_form(pending.acs_url, {"SAMLResponse": base64.b64encode(xml.encode("utf-8")).decode(),
                                                     "RelayState": pending.relay_state})
         return Response(form, mimetype="text/html")
 

@@ -8,13 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from harness.servers import free_port
+
 REDIS_SERVER = "redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:
@@ -53,7 +49,7 @@ class RedisServer:
         return False
 
     def stop(self) -> None:
-        self.proc.terminate()
+        self.proc.terminate()  # communicate, not wait: its output goes to a pipe that must be drained
         try:
             self.proc.communicate(timeout=5)
         except subprocess.TimeoutExpired:

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from redisserver import free_port
 from testdv import TestDV, dv_catalogue, dv_metadata
 
 from ehsaml import ns
 from ehsaml.dvclient import resolve_artifact
+from harness.servers import free_port, stop_process
 from mock_broker.cli import main
 
 WORKER = "X-Mock-Broker-Worker"
@@ -55,12 +55,7 @@ def workers(redis_url, tmp_path_factory):
         assert resp.status_code == 201, resp.text
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _both_workers_answer(base: str) -> bool:

@@ -8,8 +8,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from redisserver import free_port
 
+from harness.servers import free_port
 from mock_broker.store import MemoryStore, open_store
 
 
