@@ -33,7 +33,8 @@ from mock_broker.authn import PendingLogin  # noqa: E402
 from mock_broker.decide import for_person  # noqa: E402
 from mock_broker.registry import Registry  # noqa: E402
 from mock_broker.response import build_artifact_response, build_response  # noqa: E402
-from mock_broker.settings import CERTS, BrokerSettings  # noqa: E402
+from ehsaml.testkeys import CERTS_DIR as CERTS  # noqa: E402
+from mock_broker.settings import BrokerSettings  # noqa: E402
 from mock_broker.world import load_world  # noqa: E402
 from ehsaml.keys import load_keypair  # noqa: E402
 from testdv import ACS_URL, dv_catalogue, dv_metadata  # noqa: E402

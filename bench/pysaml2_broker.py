@@ -73,7 +73,7 @@ def signed_answer(server, settings, *, identifiers, identity: dict, in_response_
     from saml2.sigver import make_temp, pre_encryption_part
     from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-    from mock_broker.settings import CERTS
+    from ehsaml.testkeys import CERTS_DIR as CERTS
 
     portal_cert = str(CERTS / "portal.TEST-ONLY.crt")
     encrypted = []
@@ -97,7 +97,8 @@ def create() -> Flask:
     from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
     from ehsaml.testids import PORTAL_SERVICE_EDIT
-    from mock_broker.settings import CERTS, BrokerSettings
+    from ehsaml.testkeys import CERTS_DIR as CERTS
+    from mock_broker.settings import BrokerSettings
     from mock_broker.store import open_store
 
     opts = json.loads(os.environ.get(ENV, "{}"))

@@ -1,7 +1,7 @@
 """The example werkgeversportaal: a reference eHerkenning DV (service provider) that follows the FAQ's rules.
 
 TEST ONLY: a pension provider's employer portal as the FAQ describes it (rules P1–P12 of
-shared/domain/faq-cases.md), behind the mock broker. Its keys, data and people are fictitious.
+harness/cases.yaml), behind the mock broker. Its keys, data and people are fictitious.
 """
 
 from .app import create_app

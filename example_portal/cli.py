@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8481, help="port (default 8481)")
     serve.add_argument("--base-url", help="public base URL, if not http://HOST:PORT")
-    serve.add_argument("--db", help="SQLite file (default var/example-portal.sqlite3); created and migrated on start")
+    serve.add_argument("--db", help="SQLite file (default var/example-portal.sqlite3 in the working directory); created and migrated on start")
     serve.add_argument("--broker-metadata", default="http://127.0.0.1:8480/saml/metadata", metavar="FILE_OR_URL",
                        help="the broker's metadata, read at the first login (default %(default)s)")
-    serve.add_argument("--key", help="signing and encryption key (default certs/portal.TEST-ONLY.key)")
-    serve.add_argument("--cert", help="its certificate (default certs/portal.TEST-ONLY.crt)")
+    serve.add_argument("--key", help="signing and encryption key (default ehsaml/certs/portal.TEST-ONLY.key)")
+    serve.add_argument("--cert", help="its certificate (default ehsaml/certs/portal.TEST-ONLY.crt)")
     serve.add_argument("--binding", choices=[b.value for b in Binding], default="artifact",
                        help="how the broker answers: artifact (default; SOAP ArtifactResolve) or post")
     serve.add_argument("--testing", action="store_true", help="turn on /_test/ (seed, outbox, audit, reset)")

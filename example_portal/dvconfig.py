@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ehsaml import ns
+from ehsaml import ns, testkeys
 from ehsaml.dvmeta import CatalogueEntry, build_catalogue, build_dv_metadata
 from ehsaml.eherkenning import ATTR_BRANCH, ID_EIDAS, ID_KVK, ID_RSIN, Level
 from ehsaml.keys import KeyPair, load_keypair
 from ehsaml.testids import BROKER_OIN, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
 
-from .settings import CERTS
 
 ENTITY_ID = PORTAL_ENTITY_ID
 PROVIDER_NAME = "Voorbeeld Pensioenfonds (TEST)"
@@ -58,8 +57,7 @@ def service_by_id(service_id: str | None) -> PortalService | None:
 
 
 def portal_keypair(key_file=None, cert_file=None) -> KeyPair:
-    return load_keypair(str(key_file or CERTS / "portal.TEST-ONLY.key"),
-                        str(cert_file or CERTS / "portal.TEST-ONLY.crt"))
+    return load_keypair(str(key_file or testkeys.key_file("portal")), str(cert_file or testkeys.cert_file("portal")))
 
 
 def _base(base_url: str) -> str:

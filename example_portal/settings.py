@@ -6,11 +6,10 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+from ehsaml import testkeys
 from ehsaml.eherkenning import Level
 
 PACKAGE = Path(__file__).resolve().parent
-ROOT = PACKAGE.parent
-CERTS = ROOT / "certs"
 DEFAULT_SEED = PACKAGE / "seed.json"
 
 
@@ -41,10 +40,10 @@ class Defect(enum.Enum):
 @dataclass(frozen=True)
 class PortalSettings:
     base_url: str = "http://127.0.0.1:8481"
-    db_path: Path = ROOT / "var" / "example-portal.sqlite3"
+    db_path: Path = Path("var") / "example-portal.sqlite3"  # relative to the working directory
     broker_metadata: str = "http://127.0.0.1:8480/saml/metadata"  # file or http(s) URL, fetched at first login
-    key_file: Path = CERTS / "portal.TEST-ONLY.key"
-    cert_file: Path = CERTS / "portal.TEST-ONLY.crt"
+    key_file: Path = testkeys.key_file("portal")
+    cert_file: Path = testkeys.cert_file("portal")
     binding: Binding = Binding.ARTIFACT
     testing: bool = False  # /_test/ endpoints (seed, outbox, audit, reset)
     seed_file: Path | None = DEFAULT_SEED  # loaded when the database holds no contracts; None: never

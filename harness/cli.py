@@ -12,7 +12,7 @@ from ehsaml.datafile import DataFileError
 from . import report
 from .profile import DEFAULT_PROFILE, load_profile
 from .runner import load_expected_failures, run
-from .scenario import SCENARIO_DIR, load_all, select
+from .scenario import SCENARIO_DIR, load_suite, select
 from .security import fault_scenarios
 from .servers import ServerError
 
@@ -30,14 +30,14 @@ def _main(argv: list[str] | None) -> int:
                                      "FAQ's cases, against the mock broker (test-only).")
     sub = parser.add_subparsers(dest="command", required=True)
     lst = sub.add_parser("list", help="show the scenarios with their FAQ questions")
-    lst.add_argument("--scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
+    _add_scenario_options(lst)
     r = sub.add_parser("run", help="run scenarios (default: all, against the example portal)")
     r.add_argument("ids", nargs="*", help="scenario ids (default: all)")
     r.add_argument("--suite", choices=("faq", "security", "all"), default="faq",
                    help="faq: the scenario files (default); security: the broker's fault catalogue, each case "
                         "to be refused by the portal; all: both")
     r.add_argument("--tag", action="append", default=[], help="only scenarios with this tag (repeatable)")
-    r.add_argument("--scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
+    _add_scenario_options(r)
     r.add_argument("--profile", default=str(DEFAULT_PROFILE), help="SP profile (default: the example portal's)")
     r.add_argument("--broker-url", help="a running mock broker (default: the runner starts one)")
     r.add_argument("--portal-url", help="a running portal (default: the runner starts the example portal)")
@@ -50,7 +50,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command in ("inspect", "reproduce"):
         return args.handler(args)
     try:
-        scenarios = load_all(Path(args.scenarios))
+        scenarios = load_suite(args.scenarios, builtin=not args.no_builtin)
         if args.command == "list":
             print(listing(scenarios))
             return 0
@@ -76,6 +76,13 @@ def _main(argv: list[str] | None) -> int:
     if args.html:
         report.html_report(result, Path(args.html))
     return 0 if result.ok else 1
+
+
+def _add_scenario_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenarios", action="append", default=[], metavar="DIR",
+                   help="a folder of your own scenario files, added to the built-in FAQ scenarios (repeatable)")
+    p.add_argument("--no-builtin", action="store_true",
+                   help=f"leave out the built-in FAQ scenarios ({SCENARIO_DIR}); use only --scenarios folders")
 
 
 def _add_inspect_reproduce(sub) -> None:

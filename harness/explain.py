@@ -1,21 +1,15 @@
 """From what a SAML message says to the FAQ case it matches and the advice the FAQ gives.
 
-The advice texts are data (`harness/faq_advice.yaml`, Dutch FAQ wording with an English gloss), checked
-on load: its schema, and every case id must be a scenario file of the suite (scenarios/faq/<id>.yaml).
+The advice texts come from the FAQ case catalogue (`harness/cases.yaml`, read by `harness.cases`): the
+FAQ's own Dutch words with an English gloss.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from pathlib import Path
 
-from ehsaml.datafile import DataFileError, read_yaml, schema_validator
+from .cases import load_cases
 
-from .scenario import SCENARIO_DIR
-
-ADVICE_FILE = Path(__file__).with_name("faq_advice.yaml")
-_SCHEMA = Path(__file__).with_name("schemas") / "faq_advice.schema.json"
 # What a customer says, as a short code (reports, --symptom).
 SYMPTOMS = {
     "cannot-log-in": "Ik krijg een foutmelding en/of ik kan niet inloggen",
@@ -32,25 +26,8 @@ MIN_LEVEL = "EH3"  # P2: the portal's minimum, when no catalogue says otherwise
 _LEVEL_IN_TEXT = re.compile(r"\b(EH2\+|EH2|EH1|loa2plus|loa2|loa1)(?![\w+])")
 
 
-class AdviceError(DataFileError):
-    pass
-
-
-@functools.lru_cache(maxsize=4)
-def load_advice(path: str | Path = ADVICE_FILE) -> dict:
-    f = read_yaml(path, what="FAQ advice file", error_class=AdviceError, label=lambda _: "")
-    if not isinstance(f.data, dict):
-        raise AdviceError("a mapping with services, cases and security", file=f.source, line=1)
-    f.check_schema(schema_validator(_SCHEMA))
-    known = {p.stem for p in SCENARIO_DIR.glob("*.yaml")}
-    for case in f.data["cases"]:
-        if case not in known:
-            raise f.error(("cases", case), f"{case!r} is no FAQ case: no scenarios/faq/{case}.yaml")
-    return f.data
-
-
 def advice_for(case: str, advice: dict | None = None) -> dict:
-    advice = advice or load_advice()
+    advice = advice or load_cases()
     entry = advice["cases"].get(case)
     if entry is None:
         return {"case": case, "question": None, "faq_nl": None, "advice_nl": "(no advice recorded for this case)",

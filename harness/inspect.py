@@ -21,6 +21,7 @@ from ehsaml.metadata import CatalogueService, EntityMetadata, parse_catalogue, p
 from ehsaml.timeutil import fmt, parse, utcnow
 
 from . import explain
+from .cases import CaseCatalogueError, load_cases
 from .capture import Captured, CaptureError, read_capture
 
 _IDS = {eh.ID_KVK: "kvk", eh.ID_RSIN: "rsin", eh.ID_EIDAS: "eidas", eh.ID_PSEUDO: "pseudonym"}
@@ -91,7 +92,7 @@ def inspect_messages(messages: list[Captured], ctx: Context) -> dict:
     """One report: every message decoded (and checked), then the findings with their FAQ case and advice."""
     state: dict = {"request": None}
     out = [_one(m, ctx, state) for m in messages]
-    return {"messages": out, "findings": explain.findings(out, ctx.symptom, explain.load_advice())}
+    return {"messages": out, "findings": explain.findings(out, ctx.symptom, load_cases())}
 
 
 def _one(m: Captured, ctx: Context, state: dict) -> dict:
@@ -330,7 +331,7 @@ def _service(service_id: str | None, ctx: Context) -> dict | None:
     if found is not None:
         return {"service_id": service_id, "name": found.name, "min_level": found.min_level.label}
     m = eh.SERVICE_ID_RE.match(service_id)
-    names = {v["index"]: v["name"] for v in explain.load_advice()["services"].values()}
+    names = {v["index"]: v["name"] for v in load_cases()["services"].values()}
     return {"service_id": service_id, "name": names.get(int(m.group(2))) if m else None, "min_level": None}
 
 
@@ -374,7 +375,7 @@ def main_inspect(args) -> int:
         ctx = load_context(key=args.key, cert=args.cert, metadata=args.metadata, catalogue=args.catalogue,
                            dv=args.dv, acs=args.acs, at=args.at, symptom=args.symptom)
         report = inspect_bytes(data, ctx, name)
-    except (CaptureError, explain.AdviceError) as exc:
+    except (CaptureError, CaseCatalogueError) as exc:
         print(f"harness inspect: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report, indent=2, ensure_ascii=False, default=str) if args.json else explain.render_text(report))

@@ -15,14 +15,13 @@ Options: --eh-broker-url and --eh-portal-url use running servers instead of star
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from .browser import Browser
 from .engine import Broker, Run, ScenarioResult
 from .profile import DEFAULT_PROFILE, Profile, load_profile
-from .scenario import SCENARIO_DIR, load_all
+from .scenario import load_suite
 from .servers import Servers, start_pair
 
 
@@ -31,7 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--eh-broker-url", help="a running mock broker (default: start one)")
     group.addoption("--eh-portal-url", help="a running portal (default: start the example portal)")
     group.addoption("--eh-profile", default=str(DEFAULT_PROFILE), help="SP profile of the portal")
-    group.addoption("--eh-scenarios", default=str(SCENARIO_DIR), help="folder of scenario files")
+    group.addoption("--eh-scenarios", action="append", default=[], metavar="DIR",
+                    help="a folder of your own scenario files, beside the built-in FAQ scenarios (repeatable)")
 
 
 @dataclass
@@ -72,7 +72,7 @@ def eh_browser() -> Browser:
 @pytest.fixture
 def eh_run(eh, request):
     """Run a scenario by id against the portal; returns its ScenarioResult (verdict, reason, steps)."""
-    scenarios = {s.id: s for s in load_all(Path(request.config.getoption("--eh-scenarios")))}
+    scenarios = {s.id: s for s in load_suite(request.config.getoption("--eh-scenarios"))}
 
     def run(scenario_id: str) -> ScenarioResult:
         if scenario_id not in scenarios:

@@ -16,6 +16,7 @@ import yaml
 from ehsaml.datafile import DataFileError, read_yaml, schema_validator
 
 from . import explain
+from .cases import load_cases
 from .capture import CaptureError
 from .engine import Verdict
 from .profile import DEFAULT_PROFILE, load_profile
@@ -25,7 +26,7 @@ from .servers import ServerError, start_pair
 from .people import World, WorldError
 
 REPORT_SCHEMA = Path(__file__).with_name("schemas") / "report.schema.json"
-OUT_DIR = SCENARIO_DIR.parent / "reproduced"
+OUT_DIR = Path("scenarios") / "reproduced"  # relative to the working directory
 # A refusal code of the portal → the FAQ cases that end in it (to name what happened instead).
 CODE_CASES = {
     "authn_failed": ["cancel-at-broker", "loa-eh2-refused", "loa-eh2plus-refused"],
@@ -137,7 +138,7 @@ def from_capture(report: dict) -> Report:
         return out
     a = r.get("assertion") or {}
     ident = a.get("identity") or {}
-    names = {v["name"]: k for k, v in explain.load_advice()["services"].items()}
+    names = {v["name"]: k for k, v in load_cases()["services"].items()}
     out.level, out.kvk = a.get("level"), ident.get("kvk")
     out.service = names.get((a.get("service") or {}).get("name"))
     if ident.get("intermediary_kvk"):
@@ -172,7 +173,8 @@ def write_scenario(data: dict, out: Path | None) -> Path:
     if path.stem != data["id"]:
         data["id"] = path.stem
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = "# Written by `harness reproduce` from a customer's report. Join the suite: copy it to scenarios/faq/.\n"
+    header = ("# Written by `harness reproduce` from a customer's report. "
+              "Run it with the suite: harness run --scenarios <its folder>.\n")
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), "utf-8")
     load_scenario(path)  # schema-checked like every scenario: a broken one never leaves here unnoticed
     return path
@@ -214,7 +216,7 @@ def add_reproduce(sub) -> None:
     p.add_argument("--person", help="a person of the broker's world to log in as")
     p.add_argument("--words", help="the customer's words, for the scenario's title")
     p.add_argument("--id", help="the scenario id (default: repro-<case>-<kvk>)")
-    p.add_argument("--out", help="where to write the scenario (default: scenarios/reproduced/<id>.yaml)")
+    p.add_argument("--out", help="where to write the scenario (default: scenarios/reproduced/<id>.yaml in the working directory)")
     p.add_argument("--profile", default=str(DEFAULT_PROFILE), help="SP profile (default: the example portal's)")
     p.add_argument("--broker-url", help="a running mock broker (default: start one with the example portal)")
     p.add_argument("--portal-url", help="a running portal (default: the example portal)")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from ehsaml.datafile import DataFile, DataFileError, read_yaml, schema_validator
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "faq"
+# The FAQ scenarios ship inside the package (importlib.resources): found alike from a checkout or a wheel.
+SCENARIO_DIR = Path(str(files("harness") / "scenarios" / "faq"))
 _VALIDATOR = schema_validator(Path(__file__).with_name("schemas") / "scenario.schema.json")
 ACTIONS = ("login", "legacy_login", "choose_employer", "change", "grant_access", "confirm_email", "change_grant",
            "add_kvk", "logout", "seed", "supplier_change")
@@ -85,6 +87,26 @@ def _build(f: DataFile, path: Path) -> Scenario:
 def load_all(folder: Path = SCENARIO_DIR) -> list[Scenario]:
     """Every *.yaml scenario in the folder, sorted by id; the first broken file stops the load."""
     return [load_scenario(p) for p in sorted(Path(folder).glob("*.yaml"))]
+
+
+def load_suite(extra: list[str | Path] = (), *, builtin: bool = True) -> list[Scenario]:
+    """The built-in FAQ scenarios and those of every extra folder (a team's own), ids unique across them.
+
+    A folder that does not exist, and a suite with no scenario at all, are errors that name where it looked.
+    """
+    folders = ([SCENARIO_DIR] if builtin else []) + [Path(f) for f in extra]
+    found: dict[str, Scenario] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise ScenarioError(f"no scenario folder {folder} (give an existing folder of *.yaml scenario files)")
+        for scenario in load_all(folder):
+            if scenario.id in found:
+                raise ScenarioError(f"scenario id {scenario.id!r} also in {found[scenario.id].source}",
+                                    file=scenario.source, field="id")
+            found[scenario.id] = scenario
+    if not found:
+        raise ScenarioError("no scenario files (*.yaml) in " + ", ".join(str(f) for f in folders))
+    return sorted(found.values(), key=lambda s: s.id)
 
 
 def select(scenarios: list[Scenario], ids: list[str] | None = None, tags: list[str] | None = None) -> list[Scenario]:

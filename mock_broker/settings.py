@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
+from ehsaml import testkeys
 from ehsaml.eherkenning import Level
 from ehsaml.testids import AD_ENTITY_ID, BROKER_ENTITY_ID, MR_ENTITY_ID
 
-ROOT = Path(__file__).resolve().parent.parent
-CERTS = ROOT / "certs"
+# The example world ships inside the package (importlib.resources), so an installed wheel finds it too.
+DEFAULT_WORLD = Path(str(files("mock_broker") / "data" / "world.yaml"))
 
 
 @dataclass(frozen=True)
@@ -18,12 +20,12 @@ class BrokerSettings:
     entity_id: str = BROKER_ENTITY_ID
     ad_entity_id: str = AD_ENTITY_ID
     mr_entity_id: str = MR_ENTITY_ID
-    key_file: Path = CERTS / "broker.TEST-ONLY.key"
-    cert_file: Path = CERTS / "broker.TEST-ONLY.crt"
-    world_file: Path = ROOT / "scenarios" / "world.yaml"
+    key_file: Path = testkeys.key_file("broker")
+    cert_file: Path = testkeys.cert_file("broker")
+    world_file: Path = DEFAULT_WORLD
     sp_metadata: tuple[str, ...] = ()  # files or http(s) URLs of DV metadata
     catalogues: tuple[str, ...] = ()  # files or URLs of service catalogues
-    metadata_dir: Path | None = ROOT / "metadata"  # *.xml files: DV metadata and catalogues
+    metadata_dir: Path | None = None  # a folder of *.xml files: DV metadata and catalogues loaded at start
     control_api: bool = True
     artifact_ttl_seconds: int = 120
     pending_ttl_seconds: int = 900

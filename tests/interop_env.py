@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from ehsaml.testkeys import CERTS_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "interop"
 VENV_ROOT = Path(os.environ.get("INTEROP_VENV_ROOT", ROOT / ".venv-interop"))
-CERTS = ROOT / "certs"
+CERTS = CERTS_DIR
 DV_KEY = CERTS / "portal.TEST-ONLY.key"
 DV_CERT = CERTS / "portal.TEST-ONLY.crt"
 DRIVER_TIMEOUT = 120

@@ -14,7 +14,7 @@ from ehsaml import bindings, dsig, ns
 from ehsaml.dvclient import build_authn_request, post_form_fields, redirect_url
 from ehsaml.keys import load_keypair
 from ehsaml.xml import tostring
-from mock_broker.settings import CERTS
+from ehsaml.testkeys import CERTS_DIR as CERTS
 
 
 def attacker():

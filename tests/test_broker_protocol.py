@@ -103,7 +103,7 @@ def test_artifact_resolve_accepts_soap12_content_type(broker_url, dv):
 def test_artifact_of_another_dv_is_not_handed_out(broker_url, dv):
     from testdv import TestDV, dv_metadata
     from ehsaml.keys import load_keypair
-    from mock_broker.settings import CERTS
+    from ehsaml.testkeys import CERTS_DIR as CERTS
     other_id = "urn:etoegang:DV:00000009998887776000:entities:9001"
     attacker = load_keypair(str(CERTS / "attacker.TEST-ONLY.key"), str(CERTS / "attacker.TEST-ONLY.crt"))
     r = requests.post(f"{broker_url}/_mock/sps", data=dv_metadata(other_id, attacker), timeout=5,

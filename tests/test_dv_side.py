@@ -23,6 +23,7 @@ from ehsaml.dvclient import (
 )
 from ehsaml.dvmeta import CatalogueEntry, build_catalogue, build_dv_metadata
 from ehsaml.keys import load_keypair
+from ehsaml.testkeys import CERTS_DIR
 from ehsaml.login import validate_artifact_login, validate_artifact_response, validate_response
 from ehsaml.metadata import Endpoint, EntityMetadata, parse_catalogue, parse_entity
 from ehsaml.testids import (
@@ -32,7 +33,7 @@ from ehsaml.testids import (
 from ehsaml.xml import parse_xml
 from schemas import validate_saml_schema
 
-CERTS = Path(__file__).resolve().parent.parent / "certs"
+CERTS = CERTS_DIR
 PORTAL = load_keypair(str(CERTS / "portal.TEST-ONLY.key"), str(CERTS / "portal.TEST-ONLY.crt"))
 BROKER = load_keypair(str(CERTS / "broker.TEST-ONLY.key"), str(CERTS / "broker.TEST-ONLY.crt"))
 ATTACKER = load_keypair(str(CERTS / "attacker.TEST-ONLY.key"), str(CERTS / "attacker.TEST-ONLY.crt"))

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from harness import report
+from harness.cases import load_cases
 from harness.cli import main as harness_main
 from harness.engine import Verdict
 from harness.profile import ProfileError, load_profile
 from harness.runner import ExpectedFailuresError, load_expected_failures, run
-from harness.scenario import SCENARIO_DIR, ScenarioError, load_all, load_scenario, select
-
-# The FAQ's cases live in the project's shared folder, beside the checkout (as in CI).
-FAQ_CASES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "faq-cases.md"
-
+from harness.scenario import SCENARIO_DIR, ScenarioError, load_all, load_scenario, load_suite, select
 
 def faq_case_ids() -> set[str]:
-    assert FAQ_CASES.exists(), f"{FAQ_CASES} is missing: the shared/ folder must lie beside the checkout"
-    text = FAQ_CASES.read_text("utf-8")
-    cases = text.split("## Cases", 1)[1].split("## The FAQ's remedies", 1)[0]
-    return set(re.findall(r"^\| ([a-z0-9]+(?:-[a-z0-9]+)+) \|", cases, re.M))
+    """The cases of the project's own FAQ catalogue (harness/cases.yaml)."""
+    return set(load_cases()["cases"])
 
 
 def remedy_problem_ids() -> set[str]:
-    text = FAQ_CASES.read_text("utf-8").split("## The FAQ's remedies", 1)[1]
-    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| problem")]
-    return {case for row in rows for case in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", row.split("|")[1])}
+    return {case for case, entry in load_cases()["cases"].items() if "remedy" in entry}
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +202,28 @@ def test_cli_bad_scenario_folder_is_a_clear_error(tmp_path, capsys):
 
 def test_scenario_folder_is_the_shipped_one():
     assert SCENARIO_DIR.name == "faq" and any(SCENARIO_DIR.glob("*.yaml"))
+
+
+def test_a_teams_folder_is_added_beside_the_built_in_scenarios(tmp_path):
+    own = tmp_path / "mine"
+    own.mkdir()
+    text = (SCENARIO_DIR / "cancel-at-broker.yaml").read_text("utf-8").replace("id: cancel-at-broker", "id: my-cancel")
+    (own / "my-cancel.yaml").write_text(text, "utf-8")
+    ids = {s.id for s in load_suite([own])}
+    assert "my-cancel" in ids and "cancel-at-broker" in ids
+    assert [s.id for s in load_suite([own], builtin=False)] == ["my-cancel"]
+
+
+def test_a_scenario_id_given_twice_across_folders_is_refused(tmp_path):
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / "cancel-at-broker.yaml").write_text((SCENARIO_DIR / "cancel-at-broker.yaml").read_text("utf-8"), "utf-8")
+    with pytest.raises(ScenarioError, match="scenario id 'cancel-at-broker' also in"):
+        load_suite([own])
+
+
+def test_finding_no_scenario_is_an_error_that_names_where_it_looked(tmp_path, capsys):
+    assert harness_main(["list", "--no-builtin", "--scenarios", str(tmp_path)]) == 2
+    assert f"no scenario files (*.yaml) in {tmp_path}" in capsys.readouterr().err
+    assert harness_main(["run", "--scenarios", str(tmp_path / "nope")]) == 2
+    assert f"no scenario folder {tmp_path / 'nope'}" in capsys.readouterr().err

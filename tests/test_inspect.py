@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 from ehsaml.bindings import deflate, soap_envelope
 from ehsaml.dvclient import artifact_resolution_url, build_artifact_resolve
+from ehsaml import testkeys
 from ehsaml.keys import load_keypair
 from ehsaml.metadata import parse_entity
 from ehsaml.xml import tostring
@@ -26,7 +27,7 @@ from harness.inspect import inspect_bytes, load_context
 from harness.servers import start_pair
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY, CERT = str(ROOT / "certs" / "portal.TEST-ONLY.key"), str(ROOT / "certs" / "portal.TEST-ONLY.crt")
+KEY, CERT = str(testkeys.key_file("portal")), str(testkeys.cert_file("portal"))
 DV = "urn:etoegang:DV:00000001002003004000:entities:9001"
 LOGINS = {  # name: (answer queued at the broker, service, answer binding)
     "eh2plus": ({"person": "henk-kok", "organisation": "bakkerij-de-vries"}, "edit", "post"),

@@ -1,6 +1,6 @@
 """The example portal's login rules (P1–P5, P8, P10–P12), driven through the real mock broker over HTTP.
 
-Each test is named by its FAQ case (shared/domain/faq-cases.md) and asserts what the case promises:
+Each test is named by its FAQ case (the FAQ case catalogue, harness/cases.yaml) and asserts what the case promises:
 /whoami, the page text, the audit trail and that a refusal writes nothing but its audit entry.
 """
 

@@ -16,7 +16,7 @@ from ehsaml.keys import load_keypair
 from ehsaml.xml import parse_xml
 from example_portal import PortalSettings, create_app, dvconfig
 from example_portal.settings import Binding
-from mock_broker.settings import CERTS
+from ehsaml.testkeys import CERTS_DIR as CERTS
 from portalserver import WritesNothing, assert_refused, browser, portal_pair, pp, serve_pair  # noqa: F401
 
 ANNA = dict(person="anna-de-vries", organisation="bakkerij-de-vries")

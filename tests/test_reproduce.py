@@ -13,7 +13,7 @@ import yaml
 
 from harness.browser import Browser
 from harness.cli import main as harness_main
-from harness.explain import load_advice
+from harness.cases import load_cases
 from harness.scenario import load_scenario
 from harness.servers import start_pair
 
@@ -72,7 +72,7 @@ def test_each_faq_problem_is_reproduced_with_its_case_and_advice(name, servers, 
     rc, out, err = reproduce(capsys, str(path), "--out", str(out_file), "--broker-url", servers.broker_url,
                              "--portal-url", servers.portal_url)
     assert rc == 0, out + err
-    advice = load_advice()["cases"][case]
+    advice = load_cases()["cases"][case]
     assert f"FAQ case: {case} — \"{advice['question']}\"" in out
     assert f"outcome: reproduced — the portal behaves as FAQ case {case} says" in out
     assert advice["advice_nl"] in out and advice["advice_en"] in out

@@ -10,20 +10,16 @@ import pytest
 
 from ehsaml.eherkenning import Level, is_kvk, is_rsin
 from ehsaml.testids import OTHER_DV_SERVICE, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
+from harness.cases import load_cases
+from mock_broker import settings
 from mock_broker.world import World, WorldError, load_world, world_from_data
 
-DEFAULT_WORLD = Path(__file__).resolve().parent.parent / "scenarios" / "world.yaml"
+DEFAULT_WORLD = settings.DEFAULT_WORLD
 PSEUDONYM_RE = re.compile(r"^[0-9a-f]{64}@[0-9a-f]{32}$")
 OTHER_DV_ENTITY = "urn:etoegang:DV:00000009998887776000:entities:9001"
 
-# The "Cases" table of shared/domain/faq-cases.md: every id must be served by someone in the default world.
-CASE_IDS = """login-eh3-employer-edit login-eh4-accepted loa-eh2-refused loa-eh2plus-refused
-legacy-password-login-gone service-view-readonly service-edit-allowed no-mandate-for-portal kvk-unknown
-multi-kvk-choose-each multi-kvk-one-not-mandated personal-means-colleagues colleague-without-mandate
-chain-mandate-view chain-mandate-edit chain-mandate-unknown-employer route-b-grant-and-confirm
-route-b-advisor-kvk-unknown route-b-unconfirmed route-b-wrong-kvk route-b-view-then-upgrade
-route-b-grant-needs-edit-rights add-kvk-in-contract add-kvk-not-in-contract cancel-at-broker
-eidas-foreign-company""".split()
+# Every case of the FAQ case catalogue (harness/cases.yaml) must be served by someone in the default world.
+CASE_IDS = list(load_cases()["cases"])
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from ehsaml import dsig, ns, timeutil
+from ehsaml import dsig, ns, testkeys, timeutil
 from ehsaml import eherkenning as eh
 from ehsaml.keys import load_keypair
 
 from ..faults import NotApplicable
-from ..settings import CERTS
+
 ATTRS = {"ServiceID": eh.ATTR_SERVICE_ID, "ServiceUUID": eh.ATTR_SERVICE_UUID, "LegalSubjectID": eh.ATTR_LEGAL_SUBJECT,
          "ActingSubjectID": eh.ATTR_ACTING_SUBJECT, "Vestigingsnr": eh.ATTR_BRANCH,
          "IntermediateKvK": eh.ATTR_INTERMEDIATE_KVK, "IntermediateName": eh.ATTR_INTERMEDIATE_NAME,
@@ -27,7 +27,7 @@ OTHER_SERVICE = "urn:etoegang:DV:00000009998887776000:services:1"
 
 
 def attacker():
-    return load_keypair(str(CERTS / "attacker.TEST-ONLY.key"), str(CERTS / "attacker.TEST-ONLY.crt"))
+    return load_keypair(str(testkeys.key_file("attacker")), str(testkeys.cert_file("attacker")))
 
 
 def _xp(el, path: str):

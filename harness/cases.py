@@ -1,0 +1,45 @@
+"""The FAQ case catalogue (harness/cases.yaml): one home per case, read by every harness tool and the tests.
+
+Checked on load: its schema, every rule a case names exists, and every case's template scenario and
+remedy scenario is a built-in scenario file. Nothing outside the package is read.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.resources import files
+from pathlib import Path
+
+from ehsaml.datafile import DataFileError, read_yaml, schema_validator
+
+from .scenario import SCENARIO_DIR
+
+CASES_FILE = Path(str(files("harness") / "cases.yaml"))
+_SCHEMA = Path(__file__).with_name("schemas") / "cases.schema.json"
+
+
+class CaseCatalogueError(DataFileError):
+    pass
+
+
+@functools.lru_cache(maxsize=4)
+def load_cases(path: str | Path = CASES_FILE) -> dict:
+    f = read_yaml(path, what="FAQ case catalogue", error_class=CaseCatalogueError, label=lambda _: "")
+    if not isinstance(f.data, dict):
+        raise CaseCatalogueError("a mapping with rules, services, cases, security and not_behaviour",
+                                 file=f.source, line=1)
+    f.check_schema(schema_validator(_SCHEMA))
+    known = {p.stem for p in SCENARIO_DIR.glob("*.yaml")}
+    for case, entry in f.data["cases"].items():
+        for i, rule in enumerate(entry["rules"]):
+            if rule not in f.data["rules"]:
+                raise f.error(("cases", case, "rules", i), f"{rule!r} is no rule of this catalogue")
+        for where, scenario in ((("cases", case, "scenario"), entry["scenario"]),
+                                (("cases", case, "remedy", "scenario"), (entry.get("remedy") or {}).get("scenario"))):
+            if scenario is not None and scenario not in known:
+                raise f.error(where, f"{scenario!r}: no built-in scenario file {scenario}.yaml")
+    return f.data
+
+
+def case_ids() -> list[str]:
+    return list(load_cases()["cases"])
