@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import requests  # noqa: E402
 from redisserver import RedisServer  # noqa: E402
 
-from harness.servers import free_port, stop_process  # noqa: E402
+from ehsaml.processes import stop_process  # noqa: E402
+from harness.servers import free_port  # noqa: E402
 from testdv import dv_catalogue, dv_metadata, portal_keypair  # noqa: E402
 
 from ehsaml import ns  # noqa: E402

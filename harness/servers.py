@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from ehsaml.processes import stop_process
+
 START_TIMEOUT = 30
 
 
@@ -23,17 +25,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """Terminate a server process, and kill it if it does not stop in time."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @dataclass

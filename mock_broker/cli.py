@@ -10,7 +10,8 @@ from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
 from ehsaml.net import is_loopback
 
-from .settings import CERTS, BrokerSettings
+from .demo import add_demo, run_demo
+from .settings import BrokerSettings
 from .world import WorldError
 
 BANNER = ("eHerkenning broker mock — FOR TESTS ONLY. Its keys, people and companies are fictitious; "
@@ -40,14 +41,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8480, help="port (default 8480)")
     p.add_argument("--base-url", help="public base URL, if not http://HOST:PORT")
-    p.add_argument("--world", help="world file (default scenarios/world.yaml)")
+    p.add_argument("--world", help="world file (default: the example world, mock_broker/data/world.yaml)")
     p.add_argument("--sp-metadata", action="append", default=[], metavar="FILE_OR_URL",
                    help="DV metadata file or URL (repeatable); URLs not reachable yet are tried again on demand")
     p.add_argument("--catalogue", action="append", default=[], metavar="FILE_OR_URL",
                    help="service catalogue (dienstcatalogus) file or URL (repeatable)")
-    p.add_argument("--metadata-dir", help="folder of *.xml DV metadata and catalogues (default metadata/; '' for none)")
-    p.add_argument("--key", help="signing key (PEM), default certs/broker.TEST-ONLY.key")
-    p.add_argument("--cert", help="signing certificate (PEM), default certs/broker.TEST-ONLY.crt")
+    p.add_argument("--metadata-dir", help="folder of *.xml DV metadata and catalogues loaded at start (default: none)")
+    p.add_argument("--key", help="signing key (PEM), default ehsaml/certs/broker.TEST-ONLY.key")
+    p.add_argument("--cert", help="signing certificate (PEM), default ehsaml/certs/broker.TEST-ONLY.crt")
     p.add_argument("--no-control-api", action="store_true", help="switch off /_mock/ (the harness needs it)")
 
 
@@ -66,13 +67,17 @@ def main(argv: list[str] | None = None) -> int:
                        help="threads per gunicorn worker (default 4)")
     meta = sub.add_parser("metadata", help="print the broker's signed metadata")
     _add_common(meta)
+    add_demo(sub)
     certs = sub.add_parser("certs", help="generate test-only keys and self-signed certificates")
-    certs.add_argument("--dir", default=str(CERTS), help="where to write them (default certs/)")
+    certs.add_argument("--dir", default="certs", help="where to write them (default ./certs; the fixed ones the "
+                       "project ships are in ehsaml/certs/)")
     certs.add_argument("--force", action="store_true", help="overwrite existing files")
     args = parser.parse_args(argv)
     try:
         if args.command == "certs":
             return _certs(Path(args.dir), args.force)
+        if args.command == "demo":
+            return run_demo(args)
         settings = _settings(args)
         if args.command == "metadata":
             from .app import create_app

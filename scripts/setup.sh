@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything this project needs on a fresh Debian machine: system packages (for the browser
-# tests and pysaml2's xmlsec1 program), a virtual environment in .venv, and the project itself.
+# tests and pysaml2's xmlsec1 program), a virtual environment in .venv, and the project itself (editable).
 # Usage: scripts/setup.sh [--test]   (--test adds the test tools and Chromium)
+# The pip step runs only when pyproject.toml or this script changed since the last install (a stamp in .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,9 +26,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-if [ "$want_test" = 1 ]; then
-  .venv/bin/python -m pip install -q -e ".[test]"
-else
-  .venv/bin/python -m pip install -q -e .
+extras=""
+[ "$want_test" = 1 ] && extras="[test]"
+stamp=".venv/.installed${extras:+-test}"
+want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/mock-broker ]; then
+  exit 0  # nothing changed since the last install
 fi
+echo "setup: installing the project into .venv${extras:+ (with the test tools)}"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".$extras"
+echo "$want" > "$stamp"

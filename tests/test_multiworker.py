@@ -15,7 +15,8 @@ from testdv import TestDV, dv_catalogue, dv_metadata
 
 from ehsaml import ns
 from ehsaml.dvclient import resolve_artifact
-from harness.servers import free_port, stop_process
+from ehsaml.processes import stop_process
+from harness.servers import free_port
 from mock_broker.cli import main
 
 WORKER = "X-Mock-Broker-Worker"
