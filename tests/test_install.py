@@ -8,6 +8,7 @@ folder, so nothing of the checkout can be found by accident (no PYTHONPATH, no w
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,9 +27,14 @@ pytestmark = pytest.mark.install
 def installed(tmp_path_factory):
     """bin/ of a fresh venv with only the built wheel (and its dependencies) installed."""
     base = tmp_path_factory.mktemp("installed")
+    # Built from a copy of the source tree: setuptools reuses an in-tree build/ folder, which could carry
+    # files the checkout no longer has into the wheel.
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "*.egg-info", "var", "reports", "__pycache__", ".pytest_cache"))
     wheels = base / "wheels"
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                            "-w", str(wheels), str(ROOT)], capture_output=True, text=True, timeout=300)
+                            "-w", str(wheels), str(source)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
     wheel = next(wheels.glob("eherkenning_broker_mock-*.whl"))
     venv = base / "venv"
