@@ -20,6 +20,21 @@ from .timeutil import fmt, parse
 from .xml import local_name
 
 
+# Every check a careful DV makes, by name: the names `Check.check` takes (here, in ehsaml.login and in a
+# DV's own artifact handling: artifact_source before resolving, artifact_resolution for the SOAP call).
+# The fault catalogue's `expect.check` and the example portal's refusals name checks from this set only.
+CHECK_NAMES = frozenset({
+    "response_element", "response_signature", "response_issuer", "response_destination", "response_in_response_to",
+    "status", "single_assertion", "assertion_signature", "assertion_issuer", "conditions_time", "audience",
+    "subject_confirmation_method", "subject_confirmation_recipient", "subject_confirmation_in_response_to",
+    "subject_confirmation_expiry", "issue_instant", "authn_level", "attribute_names_unique", "identifiers_decrypted",
+    "legal_subject", "chain_mandate", "service_restriction", "service_id", "service_uuid", "identifier_formats",
+    "artifact_source", "artifact_resolution", "artifact_response_element", "artifact_response_signature",
+    "artifact_response_issuer", "artifact_response_in_response_to", "artifact_response_status",
+    "artifact_response_has_response",
+})
+
+
 @dataclass(frozen=True)
 class Check:
     check: str

@@ -92,28 +92,32 @@ class Broker:
         pending login's binding."""
         self.store.take("pending", pending.token)
         dv = self.registry.get(pending.dv)
+        applied = False
         if fault:
-            response = faults.build_response(self, fault, dv=dv, pending=pending, outcome=outcome)
+            faulted = faults.build_response(self, fault, dv=dv, pending=pending, outcome=outcome)
+            response, applied = faulted.response, faulted.applied
         else:
             response = build_response(settings=self.settings, keypair=self.keypair, dv=dv, pending=pending,
                                       outcome=outcome)
         self.log("decision", reason=outcome.reason, dv=dv.entity_id, request_id=pending.request_id,
                  status=outcome.top, sub_status=outcome.second, status_message=outcome.message,
                  identity=outcome.identity.__dict__ if outcome.identity else None, fault=fault)
-        if fault:
-            case = faults.case_of(self, fault)
-            self.log("fault", reason=f"fault {fault} ({case.phase.value}): {case.title}", dv=dv.entity_id,
-                     fault=fault, rule=case.rule)
+        if fault:  # one entry, true to what is sent: applied (or armed for the artifact exchange), or not and why
+            case = faults.case_of(fault)
+            self.log("fault", reason=faulted.reason, dv=dv.entity_id, fault=fault, fault_applied=applied,
+                     phase=case.phase.value, rule=case.rule)
+        armed = fault if applied else None  # a fault that was not applied must not act later either
         xml = tostring(response).decode("utf-8")
         if pending.binding == ns.BINDING_ARTIFACT:
             artifact = bindings.Artifact.new(self.settings.entity_id, self.settings.artifact_endpoint_index)
-            self.store.put("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": fault},
+            self.store.put("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": armed},
                            self.settings.artifact_ttl_seconds)
-            sent = faults.artifact_to_send(self, fault, dv=dv, artifact=artifact.encode())
+            sent = faults.artifact_to_send(self, armed, dv=dv, artifact=artifact.encode())
             faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
                                    artifact=artifact.encode())
             self.log("sent", reason="Response stored for artifact resolution", dv=dv.entity_id,
-                     binding=ns.BINDING_ARTIFACT, message=response, xml=xml, artifact=sent, fault=fault)
+                     binding=ns.BINDING_ARTIFACT, message=response, xml=xml, artifact=sent, fault=fault,
+                     fault_applied=applied if fault else None)
             params = {"SAMLart": sent}
             if pending.relay_state is not None:
                 params["RelayState"] = pending.relay_state
@@ -121,7 +125,7 @@ class Broker:
             return redirect(pending.acs_url + sep + urlencode(params), code=302)
         faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml, artifact=None)
         self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
-                 message=response, xml=xml, fault=fault)
+                 message=response, xml=xml, fault=fault, fault_applied=applied if fault else None)
         form = bindings.post_form(pending.acs_url, {"SAMLResponse": base64.b64encode(xml.encode("utf-8")).decode(),
                                                     "RelayState": pending.relay_state})
         return Response(form, mimetype="text/html")

@@ -11,6 +11,7 @@ import requests
 from conftest import journal, queue
 
 from ehsaml import ns
+from ehsaml.checks import CHECK_NAMES
 from mock_broker import faults
 
 CATALOGUE = faults.load_catalogue()
@@ -27,7 +28,7 @@ def test_every_case_names_a_registered_mutation_and_a_dv_check():
     for case in CATALOGUE.values():
         assert case.mutation in faults.REGISTRY
         assert case.expect.refused and not case.expect.session
-        assert case.expect.check in faults.DV_CHECKS, case.id
+        assert case.expect.check in CHECK_NAMES, case.id
 
 
 def test_a_hanging_resolve_is_bounded_and_few():
@@ -107,22 +108,40 @@ def _login(dv, binding: str):
     return dv.login(acs_index=1, service_index=2) if binding == "post" else dv.login(service_index=2)
 
 
-@pytest.mark.parametrize("case", list(CATALOGUE.values()), ids=list(CATALOGUE))
-def test_a_careful_dv_refuses_the_case(broker_url, dv, case):
+# A case that needs no binding (a fault of the Response or assertion) is tried by both: it must be refused
+# by whichever binding the DV asks for.
+CASE_BINDINGS = [(case, binding) for case in CATALOGUE.values()
+                 for binding in (("artifact", "post") if case.needs_binding == "any" else (case.needs_binding,))]
+
+
+@pytest.mark.parametrize("case, binding", CASE_BINDINGS, ids=[f"{c.id}-{b}" for c, b in CASE_BINDINGS])
+def test_a_careful_dv_refuses_the_case(broker_url, dv, case, binding):
     if case.setup == "earlier-login":
         queue(broker_url, **faults.DEFAULT_BASE)
-        earlier = _login(dv, case.binding)
+        earlier = _login(dv, binding)
         assert earlier.result.ok, earlier.result.explain()
     if case.mutation == "resolve_hang":
         dv.artifact_timeout = HANG_TIMEOUT
     queue(broker_url, fault=case.id)
-    answer = _login(dv, case.binding)
-    assert answer.binding == {"post": ns.BINDING_POST, "artifact": ns.BINDING_ARTIFACT}[case.binding]
+    answer = _login(dv, binding)
+    assert answer.binding == {"post": ns.BINDING_POST, "artifact": ns.BINDING_ARTIFACT}[binding]
     result = answer.result
     assert not result.ok, f"{case.id}: the DV accepted it ({case.title})"
     assert result.failure.check == case.expect.check, f"{case.id}: {result.explain()}"
-    applied = [e for e in journal(broker_url) if e.get("fault") == case.id]
-    assert any(e["event"] == "fault" for e in applied), "the journal names the fault"
+    entries = [e for e in journal(broker_url) if e.get("fault") == case.id and e["event"] == "fault"]
+    assert entries and all(e["fault_applied"] for e in entries), f"the journal says the fault was applied: {entries}"
+
+
+def test_a_fault_on_a_broker_refusal_is_journalled_as_not_applied(broker_url, dv):
+    """The broker refuses first (no mandate): the hostile answer never exists, and the journal says so."""
+    queue(broker_url, fault="audience-wrong", person="noah-willems", organisation="bakkerij-de-vries")
+    result = dv.login(service_index=2).result
+    assert result.status[1] == ns.STATUS_REQUEST_UNSUPPORTED  # the broker's own "no mandate" refusal
+    fault = [e for e in journal(broker_url) if e["event"] == "fault"]
+    assert len(fault) == 1 and fault[0]["fault_applied"] is False
+    assert "not applied: the broker's own answer is a refusal" in fault[0]["reason"]
+    sent = [e for e in journal(broker_url) if e["event"] == "sent" and e.get("fault") == "audience-wrong"]
+    assert sent and all(e["fault_applied"] is False for e in sent)
 
 
 

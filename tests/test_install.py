@@ -68,7 +68,7 @@ def test_the_wheel_carries_the_world_keys_scenarios_profiles_and_schemas(install
         "for pkg, rel in [('mock_broker', 'data/world.yaml'), ('ehsaml', 'certs/broker.TEST-ONLY.key'),\n"
         "                 ('ehsaml', 'certs/portal.TEST-ONLY.crt'), ('harness', 'scenarios/faq/cancel-at-broker.yaml'),\n"
         "                 ('harness', 'profiles/example-portal.yaml'), ('harness', 'schemas/scenario.schema.json'),\n"
-        "                 ('harness', 'cases.yaml'), ('mock_broker', 'fault_catalogue/signature.yaml')]:\n"
+        "                 ('harness', 'cases.yaml'), ('mock_broker.faults', 'catalogue/signature.yaml')]:\n"
         "    assert files(pkg).joinpath(rel).is_file(), (pkg, rel)\n"
         "print(harness.__file__)"))
     assert probe.returncode == 0, probe.stderr

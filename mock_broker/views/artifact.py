@@ -51,10 +51,16 @@ def resolve():
     answer = build_artifact_response(settings=broker.settings, keypair=broker.keypair,
                                      in_response_to=resolve_el.get("ID") or "", inner=inner)
     answer = faults.resolve_answer(broker, fault, answer)  # a catalogue fault kept with the artifact, if any
+    if fault and faults.case_of(fault).phase is faults.Phase.RESOLVE:
+        broker.log("fault", reason=f"fault {fault} applied to the ArtifactResponse: {faults.case_of(fault).title}",
+                   dv=dv.entity_id, fault=fault, fault_applied=True, phase="resolve")
+    applied = True if fault else None  # the Response resolved here carries the fault made at answer time
     if isinstance(answer, Response):
-        broker.log("sent", reason=f"{reason}; fault {fault}: HTTP {answer.status_code}", dv=dv.entity_id, fault=fault)
+        broker.log("sent", reason=f"{reason}; fault {fault}: HTTP {answer.status_code}", dv=dv.entity_id, fault=fault,
+                   fault_applied=applied)
         return answer
-    broker.log("sent", reason=reason, dv=dv.entity_id, message=answer, binding=ns.BINDING_SOAP, fault=fault)
+    broker.log("sent", reason=reason, dv=dv.entity_id, message=answer, binding=ns.BINDING_SOAP, fault=fault,
+               fault_applied=applied)
     return Response(tostring(bindings.soap_envelope(answer)), mimetype="text/xml")
 
 

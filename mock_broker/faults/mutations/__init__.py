@@ -1,4 +1,4 @@
-"""The named mutations of the fault catalogue, registered in `faults.REGISTRY` on import.
+"""The named mutations of the fault catalogue, registered in `registry.REGISTRY` on import.
 
 Response mutations take the correct, signed samlp:Response (`ctx.response`) and return the faulty
 one. Where only one defect should show, they re-sign what they did not mean to break with the

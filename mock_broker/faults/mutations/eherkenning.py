@@ -11,8 +11,8 @@ from ehsaml import eherkenning as eh
 
 from ehsaml.errors import SamlError
 
-from ..faults import mutation
-from ..response import _cipher, _encryption_cert
+from ..registry import mutation
+from ...response import _cipher, _encryption_cert
 from ._common import ATTRS, QUALIFIERS, _assertion, _assertions, _q, _resign, _sign, attacker
 
 

@@ -9,7 +9,7 @@ from ehsaml import dsig, ns, testkeys, timeutil
 from ehsaml import eherkenning as eh
 from ehsaml.keys import load_keypair
 
-from ..faults import NotApplicable
+from ..registry import NotApplicable
 
 ATTRS = {"ServiceID": eh.ATTR_SERVICE_ID, "ServiceUUID": eh.ATTR_SERVICE_UUID, "LegalSubjectID": eh.ATTR_LEGAL_SUBJECT,
          "ActingSubjectID": eh.ATTR_ACTING_SUBJECT, "Vestigingsnr": eh.ATTR_BRANCH,

@@ -9,8 +9,8 @@ from lxml import etree
 
 from ehsaml.xml import parse_xml
 
-from ..faults import NotApplicable, last_answer, mutation
-from ..response import status_element
+from ..registry import NotApplicable, last_answer, mutation
+from ...response import status_element
 from ._common import OTHER_DV, STATUS, _assertion, _find, _q, _resign, _set
 
 

@@ -10,8 +10,8 @@ from lxml import etree
 from ehsaml import dsig, ns
 from ehsaml import eherkenning as eh
 
-from ..faults import NotApplicable, mutation
-from ..response import new_id
+from ..registry import NotApplicable, mutation
+from ...response import new_id
 from ._common import (DIGESTS, OTHER_ACS, OTHER_DV, OTHER_SERVICE, SIG_METHODS, _assertion, _assertions, _q,
                       _resign, _sign, _xp, attacker)
 from .eherkenning import _attribute, _clear, _values

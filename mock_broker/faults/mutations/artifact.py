@@ -11,8 +11,8 @@ from lxml import etree
 
 from ehsaml import bindings, dsig
 
-from ..faults import Phase, last_answer, mutation
-from ..response import new_id, status_element
+from ..registry import Phase, last_answer, mutation
+from ...response import new_id, status_element
 from ._common import STATUS, _q, attacker
 
 
