@@ -28,11 +28,11 @@ class Certificate:
     pem: bytes
     cert: x509.Certificate
 
-    @property
+    @functools.cached_property
     def der(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
 
-    @property
+    @functools.cached_property
     def b64(self) -> str:
         """Base64 DER, as in ds:X509Certificate."""
         return base64.b64encode(self.der).decode("ascii")
@@ -41,6 +41,11 @@ class Certificate:
     def key_name(self) -> str:
         """Hex SHA-256 fingerprint: what eHerkenning puts in ds:KeyName."""
         return hashlib.sha256(self.der).hexdigest()
+
+    @functools.cached_property
+    def public_key(self) -> rsa.RSAPublicKey:
+        """The certificate's public key, parsed once (the broker encrypts session keys to it)."""
+        return self.cert.public_key()
 
     @functools.cached_property
     def xmlsec_key(self) -> xmlsec.Key:

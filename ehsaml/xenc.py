@@ -1,10 +1,21 @@
-"""XML encryption of identifiers and assertions (fresh AES-256 key each, rsa-oaep-mgf1p transport)."""
+"""XML encryption of identifiers and assertions: a fresh AES-256 key each, rsa-oaep-mgf1p key transport.
+
+Encrypting (the broker side) is done with `cryptography` and lxml, building the same xenc:EncryptedData
+that xmlsec's template makes; decrypting (the DV side) stays python-xmlsec, which the tests also use to
+cross-check every encrypted identifier, beside the `xmlsec1` program.
+"""
 
 from __future__ import annotations
 
+import base64
 import enum
+import os
 
 import xmlsec
+from cryptography.hazmat.primitives import hashes, padding as sym_padding
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 
 from . import ns
@@ -17,7 +28,29 @@ class DataCipher(enum.Enum):
     AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
 
 
-_XMLSEC_CIPHER = {DataCipher.AES256_CBC: xmlsec.Transform.AES256, DataCipher.AES256_GCM: xmlsec.Transform.AES256_GCM}
+RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+TYPE_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
+# rsa-oaep-mgf1p: OAEP with MGF1 over SHA-1 and a SHA-1 digest (XML Encryption 1.0, 5.4.2), no label
+_OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+
+
+def _x(parent: etree._Element, prefix: str, local: str, **attrs) -> etree._Element:
+    return etree.SubElement(parent, ns.q(prefix, local), attrs)
+
+
+def _cipher_data(parent: etree._Element, value: bytes) -> None:
+    _x(_x(parent, "xenc", "CipherData"), "xenc", "CipherValue").text = base64.b64encode(value).decode("ascii")
+
+
+def _encrypt(data: bytes, key: bytes, cipher: DataCipher) -> bytes:
+    """IV || ciphertext (|| tag for GCM), as xenc:CipherValue carries it."""
+    if cipher is DataCipher.AES256_GCM:
+        iv = os.urandom(12)
+        return iv + AESGCM(key).encrypt(iv, data, None)
+    iv = os.urandom(16)
+    padder = sym_padding.PKCS7(128).padder()  # its last byte counts the padding, as XML Encryption wants
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return iv + encryptor.update(padder.update(data) + padder.finalize()) + encryptor.finalize()
 
 
 def encrypt_into(
@@ -32,25 +65,20 @@ def encrypt_into(
 
     `container` is the saml:EncryptedID or saml:EncryptedAssertion that will hold the result.
     """
-    enc_data = xmlsec.template.encrypted_data_create(
-        container, _XMLSEC_CIPHER[cipher], type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
-    )
-    xmlsec.template.encrypted_data_ensure_cipher_value(enc_data)
-    key_info = xmlsec.template.encrypted_data_ensure_key_info(enc_data, ns="ds")
-    enc_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
-    enc_key.set("Recipient", recipient_entity_id)
-    xmlsec.template.encrypted_data_ensure_cipher_value(enc_key)
-    ctx = xmlsec.EncryptionContext(recipient.keys_manager)
-    ctx.key = xmlsec.Key.generate(xmlsec.KeyData.AES, 256, xmlsec.KeyDataType.SESSION)
+    key = os.urandom(32)
     # Encrypt the serialised element, not the node: serialising on its own keeps its namespace
     # declarations (xmlns:saml), so it decrypts standalone as real DVs do.
-    result = ctx.encrypt_binary(enc_data, etree.tostring(plaintext))
-    plaintext.getparent().replace(plaintext, result)
-    # The KeyName goes in after encryption: in the template xmlsec would try to resolve it as a key.
-    ek_info = etree.Element(ns.q("ds", "KeyInfo"))
-    etree.SubElement(ek_info, ns.q("ds", "KeyName")).text = recipient.key_name
-    enc_key.find(ns.q("xenc", "CipherData")).addprevious(ek_info)  # schema order: KeyInfo before CipherData
-    return result
+    value = _encrypt(etree.tostring(plaintext), key, cipher)
+    enc_data = etree.Element(ns.q("xenc", "EncryptedData"), {"Type": TYPE_ELEMENT}, nsmap={"xenc": ns.XENC})
+    _x(enc_data, "xenc", "EncryptionMethod", Algorithm=cipher.value)
+    key_info = etree.SubElement(enc_data, ns.q("ds", "KeyInfo"), nsmap={"ds": ns.DS})
+    enc_key = _x(key_info, "xenc", "EncryptedKey", Recipient=recipient_entity_id)
+    _x(enc_key, "xenc", "EncryptionMethod", Algorithm=RSA_OAEP_MGF1P)
+    _x(_x(enc_key, "ds", "KeyInfo"), "ds", "KeyName").text = recipient.key_name  # schema order: before CipherData
+    _cipher_data(enc_key, recipient.public_key.encrypt(key, _OAEP))
+    _cipher_data(enc_data, value)
+    plaintext.getparent().replace(plaintext, enc_data)
+    return enc_data
 
 
 def decrypt(container: etree._Element, keypair: KeyPair, *, where: str) -> etree._Element:

@@ -96,7 +96,7 @@ def test_bad_options_are_refused_naming_the_option(broker_url, options, words):
 
 
 def test_signing_and_encryption_run_in_process(broker_url, dv, monkeypatch):
-    """No xmlsec1 program (or any other) is started to answer a login: python-xmlsec does it in-process."""
+    """No xmlsec1 program (or any other) is started to answer a login: signing and encryption run in-process."""
     def refuse(*args, **kwargs):
         raise AssertionError(f"a subprocess was started: {args}")
     monkeypatch.setattr(subprocess, "Popen", refuse)
