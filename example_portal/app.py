@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask, render_template, session
 
-from . import data, seed
+from . import data, guard, seed
 from .db import connect, migrate
 from .refusals import Refused
 from .settings import PortalSettings
@@ -39,6 +39,9 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     app.extensions["example_portal"] = {"settings": settings, "sp": ServiceProvider(settings, keypair),
                                         "keypair": keypair}
     app.teardown_appcontext(close_db)
+    # The session cookie stays SameSite=Lax: the broker's answer (a redirect with SAMLart) is a
+    # navigation from the broker's site, and a Strict cookie would not come along (README, "cookies").
+    guard.install(app, settings)
     app.register_error_handler(Refused, _refused)
     app.context_processor(lambda: {"login": session.get("login"), "testing": settings.testing})
     for bp in ALL_BLUEPRINTS:
