@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 
 from ehsaml import websec
 
@@ -42,6 +42,12 @@ def install(app: Flask, settings: PortalSettings) -> None:
 
     websec.install(app, websec.Guard.for_urls((settings.base_url,), guarded), refuse)
     app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.after_request
+    def _leave_session(response):
+        if g.get("leave_session"):
+            session.modified = False  # not even a new CSRF token: no Set-Cookie on this answer
+        return response
 
     @app.before_request
     def _csrf():
