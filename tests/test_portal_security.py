@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from html import unescape
 from urllib.parse import urlparse
 
 import pytest
 import requests
+from fuzzreport import examples, tried
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dvfixtures import build_response, sign
 from ehsaml import bindings
@@ -246,3 +250,59 @@ def test_broker_unreachable_is_a_clear_page(tmp_path):
     assert resp.status_code == 503 and b'id="reason-code">broker_unreachable<' in resp.data
     assert client.get("/whoami").json["last_refusal"]["code"] == "broker_unreachable"
     assert client.get("/login?service=7").status_code == 400
+
+
+# --- the test endpoints and forms with any input (issue 14) ---------------------------------------------------
+
+any_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                            st.sampled_from(["contracts", "advisors", "grants", "seed", "id", "name", "employers", "kvk",
+                                             "email", "participants", "salary", "rights", "status", "token",
+                                             "employer_kvk", "advisor_kvk", "licence_checked", "x"]), inner, max_size=4),
+                        max_leaves=12)
+
+
+@pytest.fixture(scope="module")
+def testing_client(tmp_path_factory):
+    app = create_app(PortalSettings(db_path=tmp_path_factory.mktemp("fuzz") / "p.sqlite3", testing=True))
+    return app.test_client()
+
+
+@settings(max_examples=examples(100), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(path=st.sampled_from(["/_test/seed", "/_test/reset"]),
+       body=st.one_of(any_json.map(json.dumps), st.integers(1, 2000).map(lambda n: "[" * n + "]" * n)))
+def test_test_endpoints_with_any_json_never_answer_5xx(testing_client, path, body):
+    tried("portal /_test/ any JSON")
+    resp = testing_client.post(path, data=body.encode(), content_type="application/json")
+    assert resp.status_code < 500, (path, body[:200], resp.get_data(as_text=True)[:300])
+    if resp.status_code >= 400:
+        assert resp.json["error"]
+
+
+@pytest.mark.parametrize("path, field", [("/deelnemers/1/wijzig", "salaris"), ("/toegang", "kvk"),
+                                         ("/kvk-toevoegen", "kvk"), ("/kies-werkgever", "kvk"), ("/login-oud", "username")])
+def test_forms_without_the_csrf_token_are_refused_and_change_nothing(pp, browser, path, field):
+    pp.login(browser, 2, person="anna-de-vries", organisation="bakkerij-de-vries")
+    with WritesNothing(pp, "csrf_invalid"):
+        resp = browser.post(f"{pp.url}{path}", data={field: "1"}, timeout=5)
+    assert resp.status_code == 403 and 'id="reason-code">csrf_invalid<' in resp.text
+    with WritesNothing(pp, "csrf_invalid"):
+        resp = browser.post(f"{pp.url}{path}", data={field: "1", "csrf_token": "guessed"}, timeout=5)
+    assert resp.status_code == 403
+    assert pp.whoami(browser)["logged_in"] is True  # the refusal left the session as it was
+
+
+def test_portal_pages_carry_the_headers_and_refuse_a_foreign_host(pp, browser):
+    for path in ("/", "/login-oud", "/privacy", "/nowhere"):
+        resp = browser.get(f"{pp.url}{path}", timeout=5)
+        policy = resp.headers["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy and "script-src 'none'" in policy
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert "<script" not in resp.text and " style=" not in resp.text
+    digest = pp.state()["digest"]
+    resp = requests.post(f"{pp.url}/_test/reset", json={}, headers={"Host": "rebind.test"}, timeout=5)
+    assert resp.status_code == 400 and 'id="reason-code">host_invalid<' in resp.text
+    resp = requests.post(f"{pp.url}/_test/reset", data="{}", headers={"Content-Type": "text/plain"}, timeout=5)
+    assert resp.status_code == 415
+    assert pp.state()["digest"] == digest
