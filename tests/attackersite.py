@@ -27,10 +27,12 @@ REBIND_ARGS = [f"--host-resolver-rules=MAP {REBIND_NAME} 127.0.0.1",
 class AttackerSite:
     def __init__(self, host: str):
         self.pages: dict[str, str] = {}
+        self.requested: list[str] = []  # every path asked for, by the browser or by anyone else
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                site.requested.append(self.path)
                 body = site.pages.get(self.path.split("?")[0])
                 if body is None:
                     self.send_error(404)

@@ -169,6 +169,8 @@ def test_simple_requests_to_the_control_api_are_refused_and_the_registration_sta
          "body": '{"metadata_url": "file:///etc/passwd"}'},
         {"url": f"{b}/_mock/sps", "method": "POST", "mode": "no-cors", "headers": text,
          "body": '{"metadata_url": "/dev/zero"}'},
+        {"url": f"{b}/_mock/sps", "method": "POST", "mode": "no-cors", "headers": text,  # a slow drip, say
+         "body": json.dumps({"metadata_url": f"{site.base_url}/drip"})},
         {"url": f"{b}/_mock/next", "method": "POST", "mode": "no-cors", "headers": text, "body": '{"cancel": true}'},
         {"url": f"{b}/_mock/next", "method": "POST", "mode": "no-cors", "headers": text,
          "body": "[" * 5000 + "]" * 5000},
@@ -187,6 +189,7 @@ def test_simple_requests_to_the_control_api_are_refused_and_the_registration_sta
         assert "entries" not in result.get("text", ""), result
     page.wait_for_timeout(300)  # the beacon is sent after the page moves on
     assert broker_state(broker_url) == before
+    assert "/drip" not in site.requested  # the broker never fetched what the page named
     assert [s["entity_id"] for s in before["sps"]["sps"]] == [PORTAL_ENTITY_ID]
     dv_still_logs_in(broker_url)  # the example DV's registration is its own, not the attacker's
 

@@ -6,7 +6,7 @@ import base64
 import json
 import re
 from html import unescape
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 import requests
@@ -306,3 +306,35 @@ def test_portal_pages_carry_the_headers_and_refuse_a_foreign_host(pp, browser):
     resp = requests.post(f"{pp.url}/_test/reset", data="{}", headers={"Content-Type": "text/plain"}, timeout=5)
     assert resp.status_code == 415
     assert pp.state()["digest"] == digest
+
+
+FORMS = [("/deelnemers/{participant}/wijzig", ("salaris",)), ("/toegang", ("kvk", "rechten")),
+         ("/toegang/{grant}/rechten", ("rechten",)), ("/kvk-toevoegen", ("kvk",)), ("/kies-werkgever", ("kvk",)),
+         ("/login-oud", ("username", "password")), ("/toegang/bevestig/{text}", ())]
+
+
+@pytest.fixture(scope="module")
+def logged_in_employer(portal_pair):
+    portal_pair.reset()
+    session = requests.Session()
+    portal_pair.login(session, 2, person="anna-de-vries", organisation="bakkerij-de-vries")
+    return portal_pair, session
+
+
+@settings(max_examples=examples(60), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(form=st.sampled_from(FORMS), values=st.lists(st.text(max_size=30) | st.sampled_from(
+    ["²", "١٢٣٤٥٦٧٨", "12345678", "45678901", "edit", "view", "0", "-1", "9" * 40, "\x00", "<b>"]), min_size=3, max_size=3),
+       ids=st.sampled_from(["1", "2", "999999999999999999999", "0"]))
+def test_every_form_field_with_any_text_gets_a_page_never_a_server_error(logged_in_employer, form, values, ids):
+    """Issue 14: every form of the portal, with its CSRF token and any text in its fields: 2xx or a 4xx
+    refusal page with a reason code, never a 5xx."""
+    tried("portal forms any text")
+    pair, session = logged_in_employer
+    path, fields = form
+    path = path.format(participant=ids, grant=ids, text=quote((values[0] or "x")[:50], safe=""))
+    data = dict(zip(fields, values))
+    resp = pair.post_form(session, f"{pair.url}{path}", data)
+    assert resp.status_code < 500, (path, data, resp.text[:300])
+    if resp.status_code >= 400:
+        assert re.search(r'id="reason-code">[a-z_]+<', resp.text), (path, data, resp.status_code, resp.text[:300])
