@@ -117,19 +117,29 @@ def parse_redirect(raw_query: str) -> RedirectMessage:
 
 # --- HTTP-POST -----------------------------------------------------------------------------------
 
+# The auto-post form's one script: fixed text, so a page's Content-Security-Policy allows it by its hash
+# (POST_FORM_SCRIPT_CSP) and no other inline script runs there (no onload= attribute: CSP would block it).
+POST_FORM_SCRIPT = "document.forms[0].submit();"
+POST_FORM_SCRIPT_CSP = "'sha256-" + base64.b64encode(hashlib.sha256(POST_FORM_SCRIPT.encode()).digest()).decode() + "'"
+
+
 def post_form(action: str, fields: dict[str, str], *, title: str = "Continue") -> str:
-    """An auto-submitting form, usable without JavaScript (a Continue button)."""
+    """An auto-submitting form, usable without JavaScript (a Continue button).
+
+    Serve it with a Content-Security-Policy whose script-src is POST_FORM_SCRIPT_CSP."""
     inputs = "\n".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items() if v is not None
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>
-<body onload="document.forms[0].submit()">
+<body>
 <form method="post" action="{html.escape(action)}">
 {inputs}
 <noscript><p>JavaScript is off: press the button to continue.</p></noscript>
 <button type="submit">{html.escape(title)}</button>
-</form></body></html>"""
+</form>
+<script>{POST_FORM_SCRIPT}</script>
+</body></html>"""
 
 
 def encode_post(message: etree._Element) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -131,6 +132,10 @@ def _endpoints(role: etree._Element, tag: str, source: str) -> tuple[Endpoint, .
         binding, location = el.get("Binding"), el.get("Location")
         if not binding or not location:
             raise MetadataError(f"md:{tag} without Binding or Location", where=source)
+        if not _is_web_url(location):
+            # A browser is sent to these (auto-post forms, redirects): a javascript: or data: URL would
+            # run script in the sender's origin.
+            raise MetadataError(f"md:{tag} Location {location[:100]!r} is not an http(s) URL", where=source)
         index = el.get("index")
         try:
             idx = int(index) if index is not None else None
@@ -138,6 +143,14 @@ def _endpoints(role: etree._Element, tag: str, source: str) -> tuple[Endpoint, .
             raise MetadataError(f"md:{tag} index {index!r} is not a number", where=source) from None
         out.append(Endpoint(binding, location, idx, el.get("isDefault") == "true"))
     return tuple(out)
+
+
+def _is_web_url(location: str) -> bool:
+    try:
+        parts = urlsplit(location)
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and location == location.strip()
 
 
 def _services(sp: etree._Element, source: str) -> tuple[RequestedService, ...]:

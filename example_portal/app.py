@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, render_template, session
+from flask import Flask, g, render_template, session
 
-from . import data, seed
+from . import data, guard, seed
 from .db import connect, migrate
 from .refusals import Refused
 from .settings import PortalSettings
@@ -39,6 +39,9 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     app.extensions["example_portal"] = {"settings": settings, "sp": ServiceProvider(settings, keypair),
                                         "keypair": keypair}
     app.teardown_appcontext(close_db)
+    # The session cookie stays SameSite=Lax: the broker's answer (a redirect with SAMLart) is a
+    # navigation from the broker's site, and a Strict cookie would not come along (README, "cookies").
+    guard.install(app, settings)
     app.register_error_handler(Refused, _refused)
     app.context_processor(lambda: {"login": session.get("login"), "testing": settings.testing})
     for bp in ALL_BLUEPRINTS:
@@ -58,6 +61,12 @@ def _refused(exc: Refused):
     who = exc.audit_subject if exc.audit_subject is not None else subject_of(rec)
     detail = exc.detail or exc.params.get("check")
     data.audit(db(), action=exc.action, outcome="refused", reason_code=exc.code, detail=detail, **who)
+    if not reason.session:
+        # A forged or foreign request: its answer must not touch the browser's session (a cross-site POST
+        # comes without the Lax cookie; a new session cookie on the answer would log the user out).
+        g.leave_session = True
+        return render_template("refusal.html", r=reason, exc=exc, text_nl=exc.text_nl(), text_en=exc.text_en(),
+                               logged_in=False), reason.http_status
     if reason.ends_login:
         session.pop("login", None)
     session["last_refusal"] = {"code": exc.code, "rule": reason.rule, "reason": exc.text_nl(),

@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+MAX_ROW_ID = 2 ** 63 - 1  # SQLite's largest integer (rowid)
+
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -66,6 +68,8 @@ def participants(conn: sqlite3.Connection, employer_kvk: str) -> list[sqlite3.Ro
 
 
 def participant(conn: sqlite3.Connection, participant_id: int, employer_kvk: str) -> sqlite3.Row | None:
+    if not 0 <= participant_id <= MAX_ROW_ID:  # from a URL: SQLite cannot even compare a larger one
+        return None
     return conn.execute("SELECT id, name, salary FROM participants WHERE id = ? AND employer_kvk = ?",
                         (participant_id, employer_kvk)).fetchone()
 
@@ -89,6 +93,8 @@ def grant(conn: sqlite3.Connection, employer_kvk: str, advisor_kvk: str) -> sqli
 
 
 def grant_by_id(conn: sqlite3.Connection, grant_id: int, employer_kvk: str) -> sqlite3.Row | None:
+    if not 0 <= grant_id <= MAX_ROW_ID:
+        return None
     return conn.execute("SELECT * FROM grants WHERE id = ? AND employer_kvk = ?", (grant_id, employer_kvk)).fetchone()
 
 

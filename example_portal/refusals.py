@@ -38,6 +38,7 @@ class Reason:
     nl: str  # may hold {placeholders} filled from the refusal's params
     en: str
     ends_login: bool = False  # a refusal at login time: no session afterwards
+    session: bool = True  # recorded as last_refusal in the session; False: the session is left as it was
 
 
 _R = [
@@ -141,6 +142,19 @@ _R = [
     Reason("employer_not_selectable", "P7", 403, "Werkgever niet te selecteren", "Employer cannot be selected",
            "U kunt werkgever {kvk} niet selecteren: die heeft uw KvK-nummer geen bevestigde toegang verleend.",
            "You cannot select employer {kvk}: it has not granted your KvK number confirmed access."),
+    Reason("csrf_invalid", "security", 403, "Formulier niet geaccepteerd", "Form not accepted",
+           "Dit formulier is niet verstuurd vanaf een pagina van het werkgeversportaal in deze sessie (het "
+           "CSRF-token ontbreekt of klopt niet). Er is niets gewijzigd. Open de pagina opnieuw en probeer het nog eens.",
+           "This form was not sent from a page of the employer portal in this session (its CSRF token is missing "
+           "or wrong). Nothing was changed. Open the page again and retry.", session=False),
+    Reason("cross_site_request", "security", 403, "Verzoek van een andere website geweigerd",
+           "Request from another site refused",
+           "Dit verzoek komt niet van een pagina van het werkgeversportaal en is geweigerd. Er is niets gewijzigd.",
+           "This request does not come from a page of the employer portal and was refused ({why}). Nothing was "
+           "changed.", session=False),
+    Reason("host_invalid", "security", 400, "Onbekend adres", "Unknown address",
+           "Het werkgeversportaal is niet bereikbaar onder deze naam. Er is niets gewijzigd.",
+           "The employer portal is not reached by this name ({why}). Nothing was changed.", session=False),
     Reason("not_found", "input", 404, "Niet gevonden", "Not found",
            "{what_nl} bestaat niet of hoort niet bij deze werkgever.", "{what_en} does not exist or is not this "
            "employer's."),

@@ -7,8 +7,10 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from . import guard
 from .broker import Broker
 from .errors import BrokerRefusal
+from .fetch import FetchPolicy
 from .registry import Registry
 from .settings import BrokerSettings
 from .store import Store, open_store
@@ -27,13 +29,21 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     if store is None:
-        store = open_store(settings.store_url, base_url=settings.base_url, journal_limit=settings.journal_limit)
+        store = open_store(settings.store_url, base_url=settings.base_url, journal_limit=settings.journal_limit,
+                           journal_max_bytes=settings.journal_max_bytes)
     # With a shared store, DVs registered at run time are recorded there so that every worker knows them.
-    registry = Registry(shared=store if getattr(store, "shared", False) else None)
+    registry = Registry(shared=store if getattr(store, "shared", False) else None,
+                        policy=FetchPolicy.from_settings(settings))
     # Catalogues first, so DVs are enriched with levels and ServiceUUIDs as they register.
     registry.load(default_sources(settings))
     broker = Broker.build(settings, registry=registry, store=store, world=world or load_world(settings.world_file))
     app.extensions["mock_broker"] = broker
+
+    def refuse(status: int, message: str, where: str):
+        broker.log("refused", reason=message, where=where, path=request.path, http_status=status)
+        return _page_or_json(message, where, status)
+
+    guard.install(app, settings, refuse)
     for module in (sso, artifact, metadata, slo, login, control, beheer):
         app.register_blueprint(module.bp)
 
@@ -49,6 +59,7 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {413: f"the request body is larger than {settings.max_body_bytes} bytes",
+                    415: exc.description or "unsupported Content-Type",
                     405: f"{request.method} is not allowed on {request.path}",
                     404: f"nothing at {request.path}"}
         message = messages.get(exc.code, exc.description or exc.name)

@@ -18,6 +18,7 @@ from ehsaml.xml import local_name, tostring
 
 from . import faults
 from .authn import PendingLogin
+from .guard import auto_post_response
 from .decide import Outcome
 from .hm_metadata import build_hm_metadata
 from .registry import Registry
@@ -128,7 +129,7 @@ class Broker:
                  message=response, xml=xml, fault=fault, fault_applied=applied if fault else None)
         form = bindings.post_form(pending.acs_url, {"SAMLResponse": base64.b64encode(xml.encode("utf-8")).decode(),
                                                     "RelayState": pending.relay_state})
-        return Response(form, mimetype="text/html")
+        return auto_post_response(form)
 
 
 def get_broker() -> Broker:

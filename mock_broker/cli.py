@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from ehsaml.errors import SamlError
@@ -27,8 +29,19 @@ TEST_KEYS = {
 
 def _settings(args) -> BrokerSettings:
     base_url = args.base_url or f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    allow_remote = getattr(args, "allow_remote", False)
+    public_urls = [u.rstrip("/") for u in getattr(args, "public_url", None) or []]
+    for url in public_urls:
+        if not url.lower().startswith(("http://", "https://")) or not urlsplit(url).hostname:
+            raise ValueError(f"--public-url {url!r}: give an http(s) URL, e.g. http://broker.test:8480")
+    if not is_loopback(args.host) and args.host not in ("0.0.0.0", "::"):
+        public_urls.append(f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}")
     kwargs = dict(base_url=base_url.rstrip("/"), sp_metadata=tuple(args.sp_metadata), catalogues=tuple(args.catalogue),
-                  control_api=not args.no_control_api, store_url=getattr(args, "store", None) or "memory")
+                  control_api=not args.no_control_api, store_url=getattr(args, "store", None) or "memory",
+                  public_urls=tuple(public_urls), fetch_hosts=tuple(getattr(args, "fetch_host", None) or ()),
+                  fetch_any_host=allow_remote,
+                  # one secret for every worker: a login page served by one is answered on another
+                  csrf_secret=secrets.token_urlsafe(32))
     for name, attr in (("world", "world_file"), ("key", "key_file"), ("cert", "cert_file")):
         if getattr(args, name):
             kwargs[attr] = Path(getattr(args, name))
@@ -57,7 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the broker")
     _add_common(serve)
-    serve.add_argument("--allow-remote", action="store_true", help="allow listening on a non-loopback address")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow listening on a non-loopback address, and fetching DV metadata from any host")
+    serve.add_argument("--public-url", action="append", default=[], metavar="URL",
+                       help="another URL the broker is reached at (repeatable): its host name passes the Host check "
+                            "and its origin the same-origin check (default: loopback, localhost and --base-url only)")
+    serve.add_argument("--fetch-host", action="append", default=[], metavar="HOST",
+                       help="a host DV metadata and catalogues may be fetched from through the control API, beside "
+                            "loopback and the hosts of URLs named on the command line (repeatable)")
     serve.add_argument("--store", default="memory", metavar="URL",
                        help="where state lives: memory (default, one process) or redis://127.0.0.1:6379/0 "
                             "(shared by several workers or machines; ?prefix=NAME to choose the key prefix)")

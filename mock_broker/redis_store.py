@@ -7,8 +7,9 @@ share one Redis database do not see each other's state and `reset` deletes only 
   concurrent takers of one key exactly one gets the value, whichever process they run in;
 - seen request IDs: `SET ... NX PX ttl` (the reply says whether it was new);
 - queued answers: one list; finding the oldest answer for a DV and removing it is one Lua script;
-- journal: one capped list, each entry `"<seq>\\t<json>"`; the sequence number comes from `INCR` in
-  the same script as the `RPUSH`/`LTRIM`, so the list is always in sequence order;
+- journal: one list, each entry `"<seq>\\t<json>"`, capped in entries and in bytes (a counter key kept
+  in the same script); the sequence number comes from `INCR` in the same script as the `RPUSH`, so the
+  list is always in sequence order;
 - DV registrations: an append-only list that `reset` keeps (see Registry);
 - world changes: a list that `reset` deletes; a change is appended only if the list has the length
   its worker checked it against (one Lua script), so every worker replays the same sequence.
@@ -22,10 +23,18 @@ from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
 import redis
 
+from .store import JOURNAL_MAX_BYTES
+
 _APPEND_JOURNAL = """
 local seq = redis.call('INCR', KEYS[2])
-redis.call('RPUSH', KEYS[1], seq .. '\\t' .. ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+local item = seq .. '\\t' .. ARGV[1]
+local n = redis.call('RPUSH', KEYS[1], item)
+local total = redis.call('INCRBY', KEYS[3], #item)
+while n > 1 and (n > tonumber(ARGV[2]) or total > tonumber(ARGV[3])) do
+  local old = redis.call('LPOP', KEYS[1])
+  total = redis.call('INCRBY', KEYS[3], -#old)
+  n = n - 1
+end
 return seq
 """
 
@@ -67,11 +76,14 @@ class RedisStore:
 
     shared = True
 
-    def __init__(self, client: redis.Redis, *, prefix: str, journal_limit: int = 5000, url: str = ""):
+    def __init__(self, client: redis.Redis, *, prefix: str, journal_limit: int = 5000,
+                 journal_max_bytes: int = JOURNAL_MAX_BYTES, url: str = ""):
         self.client = client
         self.prefix = prefix
         self.url = url
         self.journal_limit = journal_limit
+        self.journal_max_bytes = journal_max_bytes
+        self._journal_bytes_key = f"{prefix}journal-bytes"
         self._queue_key = f"{prefix}queue"
         self._journal_key = f"{prefix}journal"
         self._seq_key = f"{prefix}journal-seq"
@@ -84,7 +96,7 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str, *, default_prefix: str = "mock-broker:", journal_limit: int = 5000,
-                 check: bool = True) -> "RedisStore":
+                 journal_max_bytes: int = JOURNAL_MAX_BYTES, check: bool = True) -> "RedisStore":
         parts = urlparse(url)
         query = parse_qs(parts.query)
         prefix = query.pop("prefix", [default_prefix])[0]
@@ -98,7 +110,7 @@ class RedisStore:
                 raise ValueError(f"cannot reach the store {url}: {exc}") from None
             if tuple(int(p) for p in version.split(".")[:2]) < (6, 2):
                 raise ValueError(f"the store {url} runs Redis {version}; GETDEL needs Redis 6.2 or newer")
-        return cls(client, prefix=prefix, journal_limit=journal_limit, url=url)
+        return cls(client, prefix=prefix, journal_limit=journal_limit, journal_max_bytes=journal_max_bytes, url=url)
 
     def _item(self, kind: str, key: str) -> str:
         return f"{self.prefix}item:{kind}:{key}"
@@ -134,8 +146,8 @@ class RedisStore:
 
     # --- journal -----------------------------------------------------------------------------------------
     def append_journal(self, entry):
-        return int(self._append_journal(keys=[self._journal_key, self._seq_key],
-                                        args=[json.dumps(entry), self.journal_limit]))
+        return int(self._append_journal(keys=[self._journal_key, self._seq_key, self._journal_bytes_key],
+                                        args=[json.dumps(entry), self.journal_limit, self.journal_max_bytes]))
 
     def journal(self, since=0):
         entries = []
@@ -164,7 +176,7 @@ class RedisStore:
     def reset(self):
         """Delete this broker's state (not its registrations, not the journal's sequence counter)."""
         pattern = _GLOB_SPECIAL.sub(r"\\\1", self.prefix)
-        doomed = [self._queue_key, self._journal_key, self._world_changes_key]
+        doomed = [self._queue_key, self._journal_key, self._journal_bytes_key, self._world_changes_key]
         for sub in ("item:*", "seen:*"):
             doomed.extend(self.client.scan_iter(match=pattern + sub, count=1000))
         for i in range(0, len(doomed), 500):

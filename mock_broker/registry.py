@@ -9,20 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import requests
-
 from ehsaml.eherkenning import ATTR_BRANCH, ID_KVK, ID_RSIN, Level
 from ehsaml.errors import MetadataError
 from ehsaml.metadata import CatalogueService, EntityMetadata, parse_catalogue, parse_entity
 from ehsaml.ns import ESC
 
+from .fetch import FetchPolicy, fetch_url, is_url, read_file
 from .settings import DvOptions
 
 if TYPE_CHECKING:
     from .store import Store
-
-FETCH_TIMEOUT = 5
-
 
 @dataclass(frozen=True)
 class Service:
@@ -58,20 +54,9 @@ class RegisteredDV:
         return next((s for s in self.services if s.service_id == service_id), None)
 
 
-def read_source(source: str) -> bytes:
-    """Bytes of a file path or an http(s) URL; errors name the source."""
-    if source.startswith(("http://", "https://")):
-        try:
-            resp = requests.get(source, timeout=FETCH_TIMEOUT)
-        except requests.RequestException as exc:
-            raise MetadataError(f"cannot fetch ({exc.__class__.__name__})", where=source) from None
-        if resp.status_code != 200:
-            raise MetadataError(f"fetching gave HTTP {resp.status_code}", where=source)
-        return resp.content
-    try:
-        return Path(source).read_bytes()
-    except OSError as exc:
-        raise MetadataError(f"cannot read ({exc.strerror})", where=source) from None
+def read_source(source: str, policy: FetchPolicy) -> bytes:
+    """Bytes of a file named on the command line or of an http(s) URL (mock_broker/fetch.py); errors name the source."""
+    return fetch_url(source, policy) if is_url(source) else read_file(source, policy)
 
 
 def is_catalogue(data: bytes) -> bool:
@@ -106,7 +91,8 @@ def build_dv(metadata: EntityMetadata, catalogue: tuple[CatalogueService, ...], 
 class Registry:
     """Entity ID → RegisteredDV. Sources that could not be fetched at start are tried again on demand."""
 
-    def __init__(self, shared: "Store | None" = None):
+    def __init__(self, shared: "Store | None" = None, policy: FetchPolicy | None = None):
+        self.policy = policy or FetchPolicy()
         self._lock = threading.Lock()
         self._dvs: dict[str, RegisteredDV] = {}
         self._catalogue: dict[str, CatalogueService] = {}
@@ -123,9 +109,9 @@ class Registry:
         metadata_sources = []
         for source in sources:
             try:
-                data = read_source(source)
+                data = read_source(source, self.policy)
             except MetadataError as exc:
-                if defer_unreachable and source.startswith(("http://", "https://")):
+                if defer_unreachable and is_url(source):
                     self._deferred.append(source)
                     self.errors.append(str(exc))
                     continue

@@ -9,6 +9,9 @@ from pathlib import Path
 from ehsaml import testkeys
 from ehsaml.eherkenning import Level
 from ehsaml.testids import AD_ENTITY_ID, BROKER_ENTITY_ID, MR_ENTITY_ID
+from ehsaml.xml import MAX_XML_BYTES
+
+from .store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES
 
 # The example world ships inside the package (importlib.resources), so an installed wheel finds it too.
 DEFAULT_WORLD = Path(str(files("mock_broker") / "data" / "world.yaml"))
@@ -34,7 +37,20 @@ class BrokerSettings:
     # Used when neither a service catalogue nor a RequestedAuthnContext names a level (inferred).
     default_min_level: Level = Level.EH3
     max_body_bytes: int = 256 * 1024
-    journal_limit: int = 5000
+    journal_limit: int = JOURNAL_LIMIT  # entries kept in the journal, oldest dropped first
+    journal_max_bytes: int = JOURNAL_MAX_BYTES  # and at most this much JSON in all
+    # Other URLs the broker is reached at (a proxy, a name in /etc/hosts): their host names pass the Host
+    # check and their origins the same-origin check, beside the base URL's, loopback literals and localhost.
+    public_urls: tuple[str, ...] = ()
+    # Where DV metadata and catalogues may be fetched from beside loopback and the hosts of URLs named
+    # on the command line (mock_broker/fetch.py); fetch_any_host: anywhere (--allow-remote).
+    fetch_hosts: tuple[str, ...] = ()
+    fetch_any_host: bool = False
+    fetch_max_bytes: int = MAX_XML_BYTES
+    fetch_timeout_seconds: float = 10.0  # for the whole fetch, redirects included
+    # Signs the CSRF tokens of /beheer and the login page; None: a fresh random one per start. Several
+    # workers need the same one (`mock-broker serve --workers` makes one for them).
+    csrf_secret: str | None = None
     # "memory" (one process) or a redis:// URL: state shared by several workers or machines
     store_url: str = "memory"
 

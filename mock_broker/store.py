@@ -9,10 +9,14 @@ implement the same interface. `MemoryStore` is the default.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import OrderedDict, deque
 from typing import Protocol
+
+JOURNAL_LIMIT = 5000  # entries
+JOURNAL_MAX_BYTES = 32 * 1024 * 1024  # of the entries as JSON
 
 
 class Store(Protocol):
@@ -43,12 +47,15 @@ class Store(Protocol):
 class MemoryStore:
     shared = False  # one process only: several workers need a shared store (RedisStore)
 
-    def __init__(self, journal_limit: int = 5000):
+    def __init__(self, journal_limit: int = 5000, journal_max_bytes: int = JOURNAL_MAX_BYTES):
+        self._journal_max_bytes = journal_max_bytes
+        self._journal_bytes = 0
         self._lock = threading.Lock()
         self._items: dict[tuple[str, str], tuple[float, dict]] = {}
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._queue: deque[dict] = deque()
-        self._journal: deque[dict] = deque(maxlen=journal_limit)
+        self._journal_limit = journal_limit
+        self._journal: deque[tuple[dict, int]] = deque()  # (entry, its size as JSON)
         self._seq = itertools.count(1)
         self._registrations: list[dict] = []
         self._world_changes: list[dict] = []
@@ -99,14 +106,20 @@ class MemoryStore:
             return list(self._queue)
 
     def append_journal(self, entry):
+        size = len(json.dumps(entry, default=str))
         with self._lock:
             seq = next(self._seq)
-            self._journal.append({"seq": seq, **entry})
+            self._journal.append(({"seq": seq, **entry}, size))
+            self._journal_bytes += size
+            # bounded in entries and in bytes, oldest dropped first; the newest entry always stays
+            while len(self._journal) > 1 and (len(self._journal) > self._journal_limit
+                                              or self._journal_bytes > self._journal_max_bytes):
+                self._journal_bytes -= self._journal.popleft()[1]
             return seq
 
     def journal(self, since=0):
         with self._lock:
-            return [e for e in self._journal if e["seq"] > since]
+            return [e for e, _ in self._journal if e["seq"] > since]
 
     def add_registration(self, record):
         with self._lock:
@@ -135,6 +148,7 @@ class MemoryStore:
             self._seen.clear()
             self._queue.clear()
             self._journal.clear()
+            self._journal_bytes = 0
 
     def _purge(self):
         now = time.monotonic()
@@ -142,15 +156,17 @@ class MemoryStore:
             del self._items[k]
 
 
-def open_store(url: str | None, *, base_url: str = "", journal_limit: int = 5000) -> Store:
+def open_store(url: str | None, *, base_url: str = "", journal_limit: int = 5000,
+               journal_max_bytes: int = JOURNAL_MAX_BYTES) -> Store:
     """`memory` (the default) or `redis://host:port/db[?prefix=NAME]`.
 
     Without a prefix a Redis store uses `mock-broker:<base URL>:`, so the workers of one broker share
     state and brokers on other ports sharing the same Redis database do not.
     """
     if not url or url == "memory":
-        return MemoryStore(journal_limit)
+        return MemoryStore(journal_limit, journal_max_bytes)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from .redis_store import RedisStore
-        return RedisStore.from_url(url, default_prefix=f"mock-broker:{base_url}:", journal_limit=journal_limit)
+        return RedisStore.from_url(url, default_prefix=f"mock-broker:{base_url}:", journal_limit=journal_limit,
+                                   journal_max_bytes=journal_max_bytes)
     raise ValueError(f"store {url!r}: give 'memory' or a redis:// URL (redis://127.0.0.1:6379/0)")

@@ -2,10 +2,11 @@
 
 The settings travel to the worker processes as JSON in the environment variable MOCK_BROKER_SETTINGS
 (written by the CLI, or by hand: any BrokerSettings field, e.g. {"base_url": "http://127.0.0.1:8480",
-"store_url": "redis://127.0.0.1:6379/0"}). Each worker builds its own app once: keys, xmlsec key objects,
+"store_url": "redis://127.0.0.1:6379/0", "csrf_secret": "<random>"}; a shared store needs csrf_secret, so
+that a form one worker served is accepted by the others). Each worker builds its own app once: keys, xmlsec key objects,
 the world and the DV registry are made at worker start, never per request.
 
-    MOCK_BROKER_SETTINGS='{"store_url": "redis://127.0.0.1:6379/0"}' \\
+    MOCK_BROKER_SETTINGS='{"store_url": "redis://127.0.0.1:6379/0", "csrf_secret": "'$(openssl rand -hex 16)'"}' \\
         gunicorn -w 2 -b 127.0.0.1:8480 'mock_broker.wsgi:create()'
 """
 
@@ -62,7 +63,13 @@ def settings_from_json(text: str) -> BrokerSettings:
 def create(environ: dict | None = None) -> Flask:
     """The app of one worker process, from MOCK_BROKER_SETTINGS."""
     environ = os.environ if environ is None else environ
-    app = create_app(settings_from_json(environ.get(ENV, "{}")))
+    settings = settings_from_json(environ.get(ENV, "{}"))
+    if settings.csrf_secret is None and settings.store_url != "memory":
+        # Each worker would sign its forms with a secret of its own: a login page served by one worker
+        # would be refused by the next.
+        raise ValueError(f'{ENV}: several workers on a shared store need one "csrf_secret" (any random text of '
+                         "16 bytes or more; `mock-broker serve --workers N` makes one)")
+    app = create_app(settings)
     pid = str(os.getpid())
 
     @app.after_request

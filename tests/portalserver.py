@@ -68,6 +68,15 @@ class PortalPair:
         resp = browser.get(f"{self.url}/login", params={"service": service}, timeout=15)
         return submit_auto_post(browser, resp)
 
+    def csrf(self, browser: requests.Session) -> str:
+        """The session's CSRF token, as a page of the portal carries it (every page has it in a meta tag)."""
+        resp = browser.get(f"{self.url}/", timeout=5)
+        return re.search(r'<meta name="csrf-token" content="([^"]+)"', resp.text).group(1)
+
+    def post_form(self, browser: requests.Session, url: str, data: dict | None = None) -> requests.Response:
+        """POST a form as the portal's page would: with the session's CSRF token."""
+        return browser.post(url, data={**(data or {}), "csrf_token": self.csrf(browser)}, timeout=5)
+
     def whoami(self, browser: requests.Session) -> dict:
         return browser.get(f"{self.url}/whoami", timeout=5).json()
 

@@ -81,8 +81,9 @@ def test_bad_queue_requests_are_refused_naming_the_field(broker_url, payload, wo
 
 
 def test_non_json_body_is_refused(broker_url):
-    resp = requests.post(f"{broker_url}/_mock/next", data="person=anna", timeout=5)
-    assert resp.status_code == 400 and "JSON object" in resp.json()["error"]
+    resp = requests.post(f"{broker_url}/_mock/next", data="person=anna", timeout=5)  # no Content-Type
+    assert resp.status_code == 415 and "Content-Type: application/json" in resp.json()["error"]
+    assert requests.get(f"{broker_url}/_mock/next", timeout=5).json()["queued"] == []
 
 
 def test_unknown_control_path_is_json_404(broker_url):

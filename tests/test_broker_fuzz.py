@@ -317,6 +317,34 @@ def test_control_api_with_any_json(client, payload, path):
     client.post("/_mock/reset")
 
 
+CONTROL_PATHS = ["/_mock/next", "/_mock/sps", "/_mock/reset", "/_mock/world/changes", "/_mock/journal",
+                 "/_mock/faults", "/_mock/world", "/_mock/nothing"]
+change_keys = st.sampled_from(["change", "person", "level", "organisation", "branch", "represented", "intermediary",
+                               "number", "name", "services", "employees", "metadata", "metadata_url", "catalogue",
+                               "catalogue_url", "options", "x"])
+change_values = st.sampled_from(["set_level", "add_mandate", "add_chain_mandate", "add_branch", "eva-kok",
+                                 "bakkerij-de-vries", "EH3", ["edit"], [{"person": "daan-van-dam"}], [{"person": 1}],
+                                 "http://127.0.0.1:1/x", "file:///etc/passwd", "/dev/zero", 10 ** 40, -1.5e308])
+nested = st.integers(1, 3000).flatmap(lambda n: st.sampled_from(["[" * n + "]" * n, '{"a":' * n + "1" + "}" * n,
+                                                                 '{"person": ' + "[" * n + "]" * n + "}"]))
+
+
+@FUZZ
+@given(path=st.sampled_from(CONTROL_PATHS), method=st.sampled_from(["POST", "GET", "PUT"]),
+       body=st.one_of(json_values.map(json.dumps), nested,
+                      st.dictionaries(change_keys, json_values | change_values, max_size=5).map(json.dumps),
+                      st.dictionaries(answer_keys, json_values | change_values, max_size=4).map(json.dumps)))
+def test_any_json_to_every_control_endpoint_gets_no_server_error(client, path, method, body):
+    """Issue 14: whatever JSON comes, of whatever type or depth, a control endpoint answers 2xx or a 4xx
+    that names what was wrong, never a 5xx."""
+    tried("control any JSON, every endpoint")
+    resp = client.open(path, method=method, data=body.encode(), content_type="application/json")
+    sane(resp, where=f"{method} {path}")
+    if resp.status_code == 400 and path != "/_mock/nothing":
+        assert resp.is_json and resp.json["error"], resp.get_data(as_text=True)[:200]
+    client.post("/_mock/reset")
+
+
 @FUZZ
 @given(identity=st.dictionaries(st.sampled_from(sorted(INLINE_FIELDS) + ["x"]), json_values | st.sampled_from(
     ["12345678", "812345678", "EH3", "edit", "000012345678"]), max_size=6),

@@ -14,7 +14,7 @@ ANNA = dict(person="anna-de-vries", organisation="bakkerij-de-vries")
 
 
 def change(pp, browser, participant_id=1, salary="40000"):
-    return browser.post(f"{pp.url}/deelnemers/{participant_id}/wijzig", data={"salaris": salary}, timeout=5)
+    return pp.post_form(browser, f"{pp.url}/deelnemers/{participant_id}/wijzig", {"salaris": salary})
 
 
 def salary_of(pp, participant_id):
@@ -69,7 +69,7 @@ def test_level_below_eh3_in_an_assertion_is_refused_by_the_portal(pp, browser):
 def test_legacy_password_login_gone(pp, browser):
     assert "eHerkenning" in browser.get(f"{pp.url}/login-oud", timeout=5).text
     with WritesNothing(pp, "legacy_login_gone") as w:
-        resp = browser.post(f"{pp.url}/login-oud", data={"username": "anna", "password": "geheim"}, timeout=5)
+        resp = pp.post_form(browser, f"{pp.url}/login-oud", {"username": "anna", "password": "geheim"})
     assert_refused(pp, browser, resp, "legacy_login_gone")
     assert "14 september" in resp.text and "eHerkenningmiddel (EH3)" in resp.text
     assert w.entry["action"] == "legacy_login" and "geheim" not in (w.entry["detail"] or "")

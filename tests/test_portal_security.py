@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from html import unescape
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 import requests
+from fuzzreport import examples, tried
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dvfixtures import build_response, sign
 from ehsaml import bindings
@@ -219,8 +223,8 @@ def test_test_endpoints_are_off_without_testing(tmp_path):
     client = app.test_client()
     for method, path in (("post", "/_test/seed"), ("get", "/_test/outbox"), ("get", "/_test/audit"),
                          ("post", "/_test/reset")):
-        assert getattr(client, method)(path).status_code == 404
-    assert client.get("/whoami").status_code == 200
+        assert getattr(client, method)(path, json={}).status_code == 404
+    assert client.get("/whoami").status_code == 404  # it tells a page's script who is logged in: tools only
 
 
 @pytest.mark.parametrize("body, field", [
@@ -239,9 +243,98 @@ def test_seed_errors_name_the_field(pp, body, field):
 
 
 def test_broker_unreachable_is_a_clear_page(tmp_path):
-    app = create_app(PortalSettings(db_path=tmp_path / "p.sqlite3", broker_metadata="http://127.0.0.1:9/saml/metadata"))
+    app = create_app(PortalSettings(db_path=tmp_path / "p.sqlite3", broker_metadata="http://127.0.0.1:9/saml/metadata",
+                                    testing=True))
     client = app.test_client()
     resp = client.get("/login?service=2")
     assert resp.status_code == 503 and b'id="reason-code">broker_unreachable<' in resp.data
     assert client.get("/whoami").json["last_refusal"]["code"] == "broker_unreachable"
     assert client.get("/login?service=7").status_code == 400
+
+
+# --- the test endpoints and forms with any input (issue 14) ---------------------------------------------------
+
+any_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                            st.sampled_from(["contracts", "advisors", "grants", "seed", "id", "name", "employers", "kvk",
+                                             "email", "participants", "salary", "rights", "status", "token",
+                                             "employer_kvk", "advisor_kvk", "licence_checked", "x"]), inner, max_size=4),
+                        max_leaves=12)
+
+
+@pytest.fixture(scope="module")
+def testing_client(tmp_path_factory):
+    app = create_app(PortalSettings(db_path=tmp_path_factory.mktemp("fuzz") / "p.sqlite3", testing=True))
+    return app.test_client()
+
+
+@settings(max_examples=examples(100), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(path=st.sampled_from(["/_test/seed", "/_test/reset"]),
+       body=st.one_of(any_json.map(json.dumps), st.integers(1, 2000).map(lambda n: "[" * n + "]" * n)))
+def test_test_endpoints_with_any_json_never_answer_5xx(testing_client, path, body):
+    tried("portal /_test/ any JSON")
+    resp = testing_client.post(path, data=body.encode(), content_type="application/json")
+    assert resp.status_code < 500, (path, body[:200], resp.get_data(as_text=True)[:300])
+    if resp.status_code >= 400:
+        assert resp.json["error"]
+
+
+@pytest.mark.parametrize("path, field", [("/deelnemers/1/wijzig", "salaris"), ("/toegang", "kvk"),
+                                         ("/kvk-toevoegen", "kvk"), ("/kies-werkgever", "kvk"), ("/login-oud", "username")])
+def test_forms_without_the_csrf_token_are_refused_and_change_nothing(pp, browser, path, field):
+    pp.login(browser, 2, person="anna-de-vries", organisation="bakkerij-de-vries")
+    with WritesNothing(pp, "csrf_invalid"):
+        resp = browser.post(f"{pp.url}{path}", data={field: "1"}, timeout=5)
+    assert resp.status_code == 403 and 'id="reason-code">csrf_invalid<' in resp.text
+    with WritesNothing(pp, "csrf_invalid"):
+        resp = browser.post(f"{pp.url}{path}", data={field: "1", "csrf_token": "guessed"}, timeout=5)
+    assert resp.status_code == 403
+    assert pp.whoami(browser)["logged_in"] is True  # the refusal left the session as it was
+
+
+def test_portal_pages_carry_the_headers_and_refuse_a_foreign_host(pp, browser):
+    for path in ("/", "/login-oud", "/privacy", "/nowhere"):
+        resp = browser.get(f"{pp.url}{path}", timeout=5)
+        policy = resp.headers["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy and "script-src 'none'" in policy
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert "<script" not in resp.text and " style=" not in resp.text
+    digest = pp.state()["digest"]
+    resp = requests.post(f"{pp.url}/_test/reset", json={}, headers={"Host": "rebind.test"}, timeout=5)
+    assert resp.status_code == 400 and 'id="reason-code">host_invalid<' in resp.text
+    resp = requests.post(f"{pp.url}/_test/reset", data="{}", headers={"Content-Type": "text/plain"}, timeout=5)
+    assert resp.status_code == 415
+    assert pp.state()["digest"] == digest
+
+
+FORMS = [("/deelnemers/{participant}/wijzig", ("salaris",)), ("/toegang", ("kvk", "rechten")),
+         ("/toegang/{grant}/rechten", ("rechten",)), ("/kvk-toevoegen", ("kvk",)), ("/kies-werkgever", ("kvk",)),
+         ("/login-oud", ("username", "password")), ("/toegang/bevestig/{text}", ())]
+
+
+@pytest.fixture(scope="module")
+def logged_in_employer(portal_pair):
+    portal_pair.reset()
+    session = requests.Session()
+    portal_pair.login(session, 2, person="anna-de-vries", organisation="bakkerij-de-vries")
+    return portal_pair, session
+
+
+@settings(max_examples=examples(60), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(form=st.sampled_from(FORMS), values=st.lists(st.text(max_size=30) | st.sampled_from(
+    ["²", "١٢٣٤٥٦٧٨", "12345678", "45678901", "edit", "view", "0", "-1", "9" * 40, "\x00", "<b>"]), min_size=3, max_size=3),
+       ids=st.sampled_from(["1", "2", "999999999999999999999", "0"]))
+def test_every_form_field_with_any_text_gets_a_page_never_a_server_error(logged_in_employer, form, values, ids):
+    """Issue 14: every form of the portal, with its CSRF token and any text in its fields: 2xx or a 4xx
+    refusal page with a reason code, never a 5xx."""
+    tried("portal forms any text")
+    pair, session = logged_in_employer
+    path, fields = form
+    path = path.format(participant=ids, grant=ids, text=quote((values[0] or "x")[:50], safe=""))
+    data = dict(zip(fields, values))
+    resp = pair.post_form(session, f"{pair.url}{path}", data)
+    assert resp.status_code < 500, (path, data, resp.text[:300])
+    if resp.status_code >= 400:
+        assert re.search(r'id="reason-code">[a-z_]+<', resp.text), (path, data, resp.status_code, resp.text[:300])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -12,15 +13,17 @@ import pytest
 from harness.servers import free_port
 from mock_broker.store import MemoryStore, open_store
 
+JOURNAL_BYTES = 20_000
+
 
 @pytest.fixture(params=["memory", "redis"])
 def store(request):
     if request.param == "memory":
-        yield MemoryStore(journal_limit=50)
+        yield MemoryStore(journal_limit=50, journal_max_bytes=JOURNAL_BYTES)
         return
     url = request.getfixturevalue("redis_url")
     # a prefix of its own per test: tests share one redis-server, as brokers may share one database
-    s = open_store(f"{url}?prefix=contract-{uuid.uuid4().hex}:", journal_limit=50)
+    s = open_store(f"{url}?prefix=contract-{uuid.uuid4().hex}:", journal_limit=50, journal_max_bytes=JOURNAL_BYTES)
     yield s
     s.reset()
     s.client.delete(s._seq_key, s._registrations_key)
@@ -86,6 +89,17 @@ def test_journal_sequence_and_since(store):
     since = store.journal(seqs[2])
     assert [e["seq"] for e in since] == seqs[3:] and since[0] == {"seq": seqs[3], "event": "e", "i": 3}
     assert store.journal(seqs[-1]) == []
+
+
+def test_journal_is_capped_in_bytes_oldest_first_and_keeps_the_newest(store):
+    seqs = [store.append_journal({"xml": "x" * 1000, "i": i}) for i in range(40)]  # 40 kB, limit 20 kB
+    entries = store.journal(0)
+    assert 10 <= len(entries) < 21, len(entries)  # ~1 kB each: about 19 fit
+    assert sum(len(json.dumps({k: v for k, v in e.items() if k != "seq"})) for e in entries) <= JOURNAL_BYTES
+    assert [e["seq"] for e in entries] == seqs[-len(entries):]  # the oldest went first
+    huge = store.append_journal({"xml": "y" * (JOURNAL_BYTES * 2)})  # larger than the whole budget
+    assert [e["seq"] for e in store.journal(0)] == [huge]  # kept alone, not lost
+    assert store.append_journal({"i": "after"}) > huge and [e.get("i") for e in store.journal(0)] == ["after"]
 
 
 def test_journal_is_capped_and_since_still_works(store):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ehsaml import bindings, ns
@@ -30,10 +32,8 @@ def privacy():
 @bp.get("/login")
 def start_login():
     """A signed AuthnRequest by HTTP-Redirect naming the chosen service by AttributeConsumingServiceIndex."""
-    try:
-        service = dvconfig.service_by_index(int(request.args.get("service", "1")))
-    except ValueError:
-        service = None
+    raw = request.args.get("service", "1")
+    service = dvconfig.service_by_index(int(raw)) if re.fullmatch(r"[0-9]{1,3}", raw) else None
     if service is None:
         raise Refused("input_invalid", "login", {"field": "service", "problem_nl": "kies 1 of 2",
                                                  "problem_en": "choose 1 or 2"})

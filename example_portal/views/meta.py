@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, Response, jsonify, session
+from flask import Blueprint, Response, abort, jsonify, session
 
 from .. import access, dvconfig
 from ..web import db, login, settings
@@ -36,6 +36,9 @@ def catalogue():
 
 @bp.get("/whoami")
 def whoami():
+    """Who is logged in, for tools (--testing only, like /_test/: it tells a page's script who you are)."""
+    if not settings().testing:
+        abort(404)
     rec = login()
     pending = session.get("login") if not rec else None
     rights = access.current_rights(db(), rec)

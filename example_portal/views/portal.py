@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from .. import access, data
@@ -36,7 +38,7 @@ def change_participant(participant_id: int):
         raise Refused("not_found", action, {"what_nl": f"Deelnemer {participant_id}",
                                             "what_en": f"Participant {participant_id}"})
     raw = (request.form.get("salaris") or "").strip().replace(".", "")
-    if not raw.isdigit() or len(raw) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", raw):  # ASCII digits only: '²'.isdigit() is True, int('²') fails
         raise Refused("input_invalid", action, {"field": "salaris", "problem_nl": "geef een heel bedrag in euro's",
                                                 "problem_en": "give a whole number of euros"})
     with transaction(conn):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, jsonify, request
+
+from ehsaml import websec
 
 from .. import data, seed
 from ..db import clear
@@ -22,18 +26,21 @@ def _bad_seed(exc):
     return jsonify(error=str(exc)), 400
 
 
+@bp.errorhandler(websec.JsonInputError)
+def _bad_json(exc):
+    return jsonify(error=f"{exc}"), exc.status
+
+
 @bp.post("/seed")
 def seed_data():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise seed.SeedError("seed: send a JSON object (Content-Type: application/json)")
+    body = websec.read_json()  # application/json only: no form of another page can send it
     return jsonify(added=seed.load(db(), body)), 201
 
 
 @bp.post("/reset")
 def reset():
     """Empty every table and forget outstanding requests; {"seed": "default"} loads the default seed file after."""
-    body = request.get_json(silent=True) or {}
+    body = websec.read_json(empty={})
     if not isinstance(body, dict) or set(body) - {"seed"} or body.get("seed") not in (None, "default"):
         raise seed.SeedError('reset: give no body, {} or {"seed": "default"}')
     conn = db()
@@ -54,10 +61,10 @@ def outbox():
 
 @bp.get("/audit")
 def audit():
-    try:
-        since = int(request.args.get("since", "0"))
-    except ValueError:
-        raise seed.SeedError("since: give an audit entry id") from None
+    raw = request.args.get("since", "0")
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise seed.SeedError("since: give an audit entry id (a whole number)")
+    since = int(raw)
     return jsonify(entries=data.audit_trail(db(), since))
 
 

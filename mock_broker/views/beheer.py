@@ -8,9 +8,10 @@ of the control surface: off with --no-control-api.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 
 from ..broker import Broker, get_broker
+from ..guard import beheer_session, check_form, set_beheer_cookie
 from ..world_changes import KINDS, ChangeError, change_world, describe
 
 bp = Blueprint("beheer", __name__)
@@ -26,17 +27,24 @@ def _enabled():
 
 @bp.get("/beheer")
 def page():
-    return _render()
+    session, new = beheer_session()
+    response = make_response(_render(session))
+    if new:
+        set_beheer_cookie(response, session)
+    return response
 
 
 @bp.post("/beheer")
 def change():
     broker = get_broker()
+    session, new = beheer_session()
+    # A form of this page carries a token bound to the browser's /beheer cookie (HttpOnly, SameSite=Strict).
+    check_form("beheer", None if new else session, where="management page form")
     try:
         record = change_world(broker, change_from_form(request.form), via="management page")
     except ChangeError as exc:
-        return _render(refused=str(exc), kind=request.form.get("change")), 400
-    return _render(done=describe(record["change"]))
+        return _render(session, refused=str(exc), kind=request.form.get("change")), 400
+    return _render(session, done=describe(record["change"]))
 
 
 def change_from_form(form) -> dict:
@@ -58,7 +66,7 @@ def change_from_form(form) -> dict:
     return change
 
 
-def _render(*, done: str | None = None, refused: str | None = None, kind: str | None = None):
+def _render(session: str, *, done: str | None = None, refused: str | None = None, kind: str | None = None):
     broker = get_broker()
     world = broker.world
     names = _service_names(broker)
@@ -82,7 +90,7 @@ def _render(*, done: str | None = None, refused: str | None = None, kind: str | 
                              for e in c.employees]} for c in world.chain_mandates]
     changes = [{**r, "text": describe(r["applied"])} for r in broker.world_changes.records()]
     return render_template("beheer/page.html", world=world, people=people, chains=chains, services=services,
-                           levels=LEVELS, changes=changes, done=done, refused=refused, kind=kind,
+                           levels=LEVELS, changes=changes, done=done, refused=refused, kind=kind, session=session,
                            organisations=list(world.organisations.values()))
 
 

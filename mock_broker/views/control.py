@@ -2,24 +2,53 @@
 
 from __future__ import annotations
 
+import functools
+import json
+from importlib.resources import files
+
+import jsonschema
 from flask import Blueprint, abort, jsonify, request
 
+from ehsaml import websec
 from ehsaml.errors import MetadataError
 
 from .. import faults
 from ..broker import get_broker
 from ..decide import SECOND_LEVEL, TOP_LEVEL, check_inline
-from ..registry import read_source
+from ..fetch import fetch_document
 from ..settings import DvOptions
 from ..world_changes import ChangeError, change_world
 
 bp = Blueprint("control", __name__, url_prefix="/_mock")
 
 ANSWER_KINDS = ("person", "identity", "status", "cancel")
+# Raw DV metadata may be POSTed as XML; none of these is a type a page of another site can send unasked.
+XML_TYPES = ("application/xml", "text/xml", "application/samlmetadata+xml")
+_WANT = {"string": "a non-empty string", "array": "a non-empty list", "object": "an object", "boolean": "true or false",
+         "null": "null", "integer": "a whole number", "number": "a number"}
 
 
 class ControlError(Exception):
-    pass
+    def __init__(self, message: str, status: int = 400):
+        self.status = status
+        super().__init__(message)
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((files("mock_broker") / "control_schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"})
+
+
+def _schema_problem(error: jsonschema.ValidationError) -> str:
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".") or "body"
+    if error.validator == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        got = "null" if error.instance is None else type(error.instance).__name__
+        return f"{field}: give {' or '.join(_WANT.get(t, t) for t in types)}, not {got}"
+    if error.validator == "maxProperties":
+        return f"{field}: give no fields (got {', '.join(sorted(map(str, error.instance)))})"
+    return f"{field}: {error.message}"
 
 
 @bp.before_request
@@ -30,13 +59,22 @@ def _enabled():
 
 @bp.errorhandler(ControlError)
 def _control_error(exc):
-    return jsonify(error=str(exc)), 400
+    return jsonify(error=str(exc)), exc.status
 
 
-def _json() -> dict:
-    data = request.get_json(silent=True)
+def _json(schema: str, *, empty=..., example: str = "") -> dict:
+    """The body as a JSON object whose every field has the type control_schema.json gives; else ControlError."""
+    try:
+        data = websec.read_json(empty=empty)
+    except websec.JsonInputError as exc:
+        raise ControlError(f"{exc}{example}" if exc.status == 415 else f"{exc}: send a JSON object{example}",
+                           exc.status) from None
     if not isinstance(data, dict):
-        raise ControlError("send a JSON object (Content-Type: application/json)")
+        raise ControlError(f"send a JSON object, not {type(data).__name__}{example}")
+    error = next(iter(sorted(_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))),
+                 None)
+    if error is not None:
+        raise ControlError(_schema_problem(error))
     return data
 
 
@@ -44,7 +82,7 @@ def _json() -> dict:
 def queue_next():
     """Queue the answer to the next AuthnRequest (of one DV, with "dv"). It skips the login page."""
     broker = get_broker()
-    data = _json()
+    data = _json("next")
     fault = _fault_case(data)
     if fault is not None and not any(k in data for k in ANSWER_KINDS):
         data.update(fault.base or faults.DEFAULT_BASE)
@@ -101,7 +139,7 @@ def _fault_case(data: dict):
     if "fault" not in data:
         return None
     catalogue = faults.catalogue()
-    if not isinstance(data["fault"], str) or data["fault"] not in catalogue:
+    if data["fault"] not in catalogue:
         raise ControlError(f"fault: {data['fault']!r} is not in the fault catalogue "
                            f"({len(catalogue)} cases; GET /_mock/faults lists them)")
     return catalogue[data["fault"]]
@@ -124,6 +162,7 @@ def list_queued():
 
 @bp.post("/reset")
 def reset():
+    _json("reset", empty={})
     broker = get_broker()
     broker.reset()
     broker.log("control", reason="reset: queued answers, pending logins, artifacts, journal and world changes cleared")
@@ -155,24 +194,31 @@ def list_sps():
 def register_sp():
     """Register DV metadata: raw XML body, or JSON {metadata | metadata_url, catalogue | catalogue_url, options}."""
     broker = get_broker()
+    mimetype = (request.mimetype or "").lower()
     try:
-        if request.mimetype in ("application/json",):
-            data = _json()
+        if mimetype in XML_TYPES:
+            source, metadata, catalogue, options = "POST /_mock/sps", request.get_data(), None, DvOptions()
+        else:
+            data = _json("sps", example=" (or DV metadata as XML with Content-Type: application/xml)")
             unknown = set(data) - {"metadata", "metadata_url", "catalogue", "catalogue_url", "options"}
             if unknown:
                 raise ControlError(f"unknown field(s) {sorted(unknown)}")
             if ("metadata" in data) == ("metadata_url" in data):
                 raise ControlError("give one of metadata (XML text) or metadata_url")
-            source = data.get("metadata_url") or "POST /_mock/sps"
-            metadata = data["metadata"].encode() if "metadata" in data else read_source(data["metadata_url"])
-            catalogue = (data["catalogue"].encode() if "catalogue" in data
-                         else read_source(data["catalogue_url"]) if "catalogue_url" in data else None)
+            if "catalogue" in data and "catalogue_url" in data:
+                raise ControlError("give one of catalogue (XML text) or catalogue_url, not both")
             try:
                 options = DvOptions.from_json(data.get("options"))
             except (TypeError, ValueError) as exc:
                 raise ControlError(f"options: {exc}") from None
-        else:
-            source, metadata, catalogue, options = "POST /_mock/sps", request.get_data(), None, DvOptions()
+            policy = broker.registry.policy
+            # Through the API only http(s) URLs by the fetch rules (mock_broker/fetch.py), never a file.
+            source = data.get("metadata_url") or "POST /_mock/sps"
+            metadata = (data["metadata"].encode() if "metadata" in data
+                        else fetch_document(data["metadata_url"], policy, catalogue=False))
+            catalogue = (data["catalogue"].encode() if "catalogue" in data
+                         else fetch_document(data["catalogue_url"], policy, catalogue=True)
+                         if "catalogue_url" in data else None)
         dv = broker.registry.register(metadata, source=source, catalogue=catalogue, options=options)
     except MetadataError as exc:
         raise ControlError(str(exc)) from None
@@ -188,10 +234,8 @@ def world():
 @bp.post("/world/changes")
 def add_world_change():
     """One change of the world (the management portal's work): see mock_broker/world_changes.py."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ControlError("send one change as a JSON object (Content-Type: application/json), e.g. "
-                           '{"change": "set_level", "person": "eva-kok", "level": "EH3"}')
+    data = _json("world_change", example=' with one change, e.g. {"change": "set_level", "person": "eva-kok", '
+                                          '"level": "EH3"}')
     try:
         record = change_world(get_broker(), data, via="control API")
     except ChangeError as exc:

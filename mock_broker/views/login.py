@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from ..broker import get_broker
 from ..decide import cancelled, for_person
 from ..errors import BrokerRefusal
+from ..guard import check_form
 
 bp = Blueprint("login", __name__)
 
@@ -46,6 +47,7 @@ def page():
 @bp.post("/login")
 def choose():
     broker, pending = _pending(request.form.get("p"))
+    check_form("login", pending.token, where="login form")
     if request.form.get("action") == "cancel":
         return broker.answer(pending, cancelled())
     person = request.form.get("person", "")

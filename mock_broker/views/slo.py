@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, redirect, request
 
 from ehsaml import bindings, ns
 
 from ..broker import get_broker
 from ..errors import BrokerRefusal
+from ..guard import auto_post_response
 from ..inbound import read_signed_request
 from ..response import build_logout_response
 
@@ -35,4 +36,4 @@ def slo():
         return redirect(endpoint.location + sep + query, code=302)
     form = bindings.post_form(endpoint.location, {"SAMLResponse": bindings.encode_post(answer),
                                                   "RelayState": relay_state})
-    return Response(form, mimetype="text/html")
+    return auto_post_response(form)
