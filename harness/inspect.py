@@ -1,6 +1,6 @@
 """`harness inspect`: what a captured SAML message says, checked as a DV would, explained in the FAQ's terms.
 
-Reading is `harness.capture`; the DV's checks are `ehsaml.login` / `ehsaml.checks` (not re-implemented
+Reading is `harness.capture`; the DV's checks are `ehsaml.dv.login` / `ehsaml.dv.checks` (not re-implemented
 here); the FAQ cases and advice are `harness.explain`. The output is one report dict (`--json`) or text.
 """
 
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import requests
 
-from ehsaml import bindings, checks as C, eherkenning as eh, login, ns, xenc
+from ehsaml import bindings, eherkenning as eh, ns, xenc
+from ehsaml.dv import checks as C, login, read
+from ehsaml.dv.policy import DvPolicy
 from ehsaml.eherkenning import Level
 from ehsaml.errors import SamlError
 from ehsaml.keys import KeyPair, generate_test_keypair, load_keypair
@@ -115,7 +117,8 @@ def _one(m: Captured, ctx: Context, state: dict) -> dict:
         inner = el.find(ns.q("samlp", "Response"))
         prior = None
         if ctx.hm is not None:
-            art = login.validate_artifact_response(el, hm=ctx.hm, artifact_resolve_id=el.get("InResponseTo") or "")
+            art = login.validate_artifact_response(el, hm=ctx.hm, artifact_resolve_id=el.get("InResponseTo") or "",
+                                                   require_signature=False)
             prior = art.checks
         if inner is None:
             base["note"] = "the ArtifactResponse holds no Response: the artifact was unknown, expired or used before"
@@ -226,7 +229,7 @@ def _value(value_el, key: KeyPair | None, name: str) -> tuple[str, str | None]:
     if value_el.find(ns.q("saml", "EncryptedID")) is not None and key is None:
         return "(EncryptedID: give the DV's key to read it)", "?"
     try:
-        return login._value(value_el, key, where=f"Attribute {name}")  # the DV's own reading, decryption included
+        return read.read_value(value_el, key, where=f"Attribute {name}")  # the DV's own reading, decryption included
     except SamlError as exc:
         return f"(cannot decrypt: {exc})", "!"
 
@@ -266,11 +269,11 @@ def _dv_checks(el, ctx: Context, request: dict | None, sent: datetime | None, ou
                                                      key=lambda lv: lv.rank)
     if not own:
         notes.append("level and services not checked against a catalogue (give --catalogue)")
-    result = login.validate_response(
-        el, dv_entity_id=dv, dv_keypair=key, hm=ctx.hm, acs_url=acs, expected_request_ids={irt}, now=now,
-        min_level=min_level, own_service_ids=[s.service_id for s in own] or None,
-        own_service_uuids=[s.service_uuid for s in own] or None, in_artifact_response=prior is not None,
-        prior_checks=prior or (), ignore_checks=ignore, max_age_seconds=600)
+    policy = DvPolicy(dv_entity_id=dv, acs_url=acs, keypair=key, min_level=min_level,
+                      own_service_ids=[s.service_id for s in own] or None,
+                      own_service_uuids=[s.service_uuid for s in own] or None, ignore_checks=ignore)
+    result = login.validate_response(el, policy, hm=ctx.hm, outstanding={irt: (request or {}).get("service_id")}, now=now,
+                                     in_artifact_response=prior is not None, prior_checks=prior or ())
     return [_check(c, ignore) for c in result.checks], "; ".join([f"checked as DV {dv} at ACS {acs}, {when}"] + notes)
 
 
