@@ -15,7 +15,7 @@ import requests
 from urllib.parse import urljoin
 
 from ehsaml.bindings import deflate, soap_envelope
-from ehsaml.dvclient import artifact_resolution_url, build_artifact_resolve
+from ehsaml.dv.client import artifact_resolution_url, build_artifact_resolve
 from ehsaml import testkeys
 from ehsaml.keys import load_keypair
 from ehsaml.metadata import parse_entity

@@ -2,7 +2,7 @@
 
 - `capture`: reading what people paste (base64, URL-encoded, a form body, XML, SOAP, a SAMLart, a HAR file);
 - `decode`, `dvcheck`, `explain`, `inspect`: `harness inspect`, a capture checked as the DV would check it
-  (the DV's own checks, `ehsaml.login`), its meaning, every finding and the FAQ cases it fits;
+  (the DV's own checks, `ehsaml.dv`, every finding), its meaning, every finding and the FAQ cases it fits;
 - `words`, `customer`, `candidates`: a report in the customer's words (Dutch or English), a file or flags,
   and the FAQ cases it may be;
 - `brokerworld`, `overlay`, `template`, `reproduce`: `harness reproduce`, each candidate case's own scenario

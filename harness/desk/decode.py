@@ -1,12 +1,13 @@
 """What a captured SAML message says, field by field, as plain data (no verdicts: those are `dvcheck` and `explain`).
 
-Decryption and attribute reading are the DV's own (`ehsaml.login`, `ehsaml.xenc`); service names come from the
+Decryption and attribute reading are the DV's own (`ehsaml.dv.read`, `ehsaml.xenc`); service names come from the
 DV's catalogue, else from the FAQ portal's service numbering in the case catalogue (said so).
 """
 
 from __future__ import annotations
 
-from ehsaml import bindings, checks as C, eherkenning as eh, login, ns, xenc
+from ehsaml import bindings, eherkenning as eh, ns, xenc
+from ehsaml.dv import checks as C, read
 from ehsaml.eherkenning import Level
 from ehsaml.errors import SamlError
 from ehsaml.keys import KeyPair
@@ -132,7 +133,7 @@ def _value(value_el, key: KeyPair | None, name: str) -> tuple[str, str | None]:
     if value_el.find(ns.q("saml", "EncryptedID")) is not None and key is None:
         return "(EncryptedID: give the DV's key to read it)", "?"
     try:
-        return login._value(value_el, key, where=f"Attribute {name}")  # the DV's own reading, decryption included
+        return read.read_value(value_el, key, where=f"Attribute {name}")  # the DV's own reading, decryption included
     except SamlError as exc:
         return f"(cannot decrypt: {exc})", "!"
 

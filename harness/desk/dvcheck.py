@@ -1,4 +1,7 @@
-"""A captured answer checked as the DV would check it: the DV's own checks (`ehsaml.login`), never a copy.
+"""A captured answer checked as the DV would check it: the DV's own checks (`ehsaml.dv`), never a copy.
+
+The DV refuses at the first failed check; inspect asks for every finding (`DvPolicy(collect_all=True)`), so a
+failed signature is one finding beside the level, the times and the numbers.
 
 What this module adds is only what the DV would know and the capture does not carry: which DV and ACS (flags,
 the DV's metadata, a captured AuthnRequest), when (the HAR's time, --at, else the message's IssueInstant), the
@@ -13,7 +16,8 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ehsaml import login
+from ehsaml.dv import login
+from ehsaml.dv.policy import DvPolicy
 from ehsaml.eherkenning import Level
 from ehsaml.errors import SamlError
 from ehsaml.keys import KeyPair, generate_test_keypair, load_keypair
@@ -73,10 +77,10 @@ def check_response(el, ctx, request: dict | None, sent: datetime | None, decoded
     level, level_from = required_level(ctx, service_id, request)
     own = _own_services(ctx, dv)
     own_ids = [s.service_id for s in own] or [s.service_id for s in _dv_meta_services(ctx)] or None
-    result = login.validate_response(
-        el, dv_entity_id=dv, dv_keypair=key, hm=ctx.hm, acs_url=acs, expected_request_ids={irt}, now=now,
-        min_level=level, own_service_ids=own_ids, own_service_uuids=[s.service_uuid for s in own] or None,
-        in_artifact_response=prior is not None, prior_checks=prior or (), ignore_checks=ignore, max_age_seconds=600)
+    policy = DvPolicy(dv_entity_id=dv, acs_url=acs, keypair=key, min_level=level, own_service_ids=own_ids,
+                      own_service_uuids=[s.service_uuid for s in own] or None, ignore_checks=ignore, collect_all=True)
+    result = login.validate_response(el, policy, hm=ctx.hm, outstanding={irt: (request or {}).get("service_id")},
+                                     now=now, in_artifact_response=prior is not None, prior_checks=prior or ())
     binding = "inside an ArtifactResponse (HTTP-Artifact)" if prior is not None else "by HTTP-POST (or bare)"
     return {"checks": [as_dict(c, ignore) for c in result.checks], "judged_at": fmt(now), "binding": binding,
             "required_level": {"level": level.label, "from": level_from},
@@ -96,7 +100,9 @@ def judged_at(ctx, sent: datetime | None, el) -> tuple[datetime, str]:
 
 
 def check_artifact_response(el, ctx) -> list:
-    art = login.validate_artifact_response(el, hm=ctx.hm, artifact_resolve_id=el.get("InResponseTo") or "")
+    """The ArtifactResponse's own checks (the scheme wants it signed; its InResponseTo cannot be known here)."""
+    art = login.validate_artifact_response(el, hm=ctx.hm, artifact_resolve_id=el.get("InResponseTo") or "",
+                                           collect_all=True)
     return list(art.checks)
 
 

@@ -17,7 +17,7 @@ from ehsaml.timeutil import parse
 from ..cases import load_cases
 
 _LEVEL_IN_TEXT = re.compile(r"\b(EH2\+|EH[1-4]|loa2plus|loa[1-4])(?![\w+])")
-_SKEW = timedelta(seconds=60)  # the DV checks' clock skew (ehsaml.login)
+_SKEW = timedelta(seconds=60)  # the DV checks' clock skew (DvPolicy's default)
 POST_SIGNATURE_RULE = ("eHerkenning (HTTP-POST): the broker signs the Response and the assertion; SAML core 5.2 "
                        "allows signing only the assertion, and inside a signed ArtifactResponse the Response may be "
                        "unsigned, but by POST the scheme wants the Response signed")
@@ -106,7 +106,7 @@ def findings(answers: list[tuple[int, dict, dict]], symptom: str | None, catalog
     out: list[dict] = []
     for i, r, m in answers:
         for c in r.get("checks") or []:
-            if c["result"] == "FAILED" and c["check"] != "status":  # a refusal status is the meaning, not a fault
+            if c["result"] == "FAILED" and not _refusal_as_such(c, r, m):
                 out.append(_finding(_check_text(c, r), None, catalogue, kind="check", check=c["check"],
                                     rule=_check_rule(c, r), message=i))
         out.extend(_cases(i, m, symptom, catalogue))
@@ -143,6 +143,14 @@ def _cases(i: int, m: dict, symptom: str | None, catalogue: dict) -> list[dict]:
 
 def _finding(text: str, case: str | None, catalogue: dict, **extra) -> dict:
     return {"finding": text, **advice_for(case, catalogue), "condition": None, **extra}
+
+
+def _refusal_as_such(c: dict, r: dict, m: dict) -> bool:
+    """A refusal status is the answer's meaning, not a fault; nor is the assertion a refusal rightly lacks."""
+    if m["facts"]["status"] == "Success":
+        return False
+    return c["check"] == "status" or (c["check"] == "single_assertion" and not r.get("assertion")
+                                      and not r.get("assertion_encrypted"))
 
 
 def _check_rule(c: dict, r: dict) -> str:

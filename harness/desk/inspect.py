@@ -1,6 +1,6 @@
 """`harness inspect`: what a captured SAML message says, checked as a DV would, explained in the FAQ's terms.
 
-Reading is `capture`, the fields `decode`, the DV's checks `dvcheck` (the DV's own, from `ehsaml.login`),
+Reading is `capture`, the fields `decode`, the DV's checks `dvcheck` (the DV's own, `ehsaml.dv`),
 the meaning, FAQ cases and advice `explain` (from the case catalogue). The output is one report dict
 (`--json`, errors included) or text.
 """
@@ -143,17 +143,14 @@ def _artifact_response(i: int, d: dict, m: Captured, ctx: Context, request: dict
     if inner is None:
         d["checks"] = [dvcheck.as_dict(c) for c in prior or ()]
         return []
-    r = d["response"]
+    r = _checked(d["response"], inner, ctx, request, m.time, prior)
     if prior is not None and any(not c.passed for c in prior):
-        r["checks"] = [dvcheck.as_dict(c) for c in prior]
-        r["checked_as"] = "the ArtifactResponse failed a DV check: a DV stops there and never reads this Response"
-    else:
-        _checked(r, inner, ctx, request, m.time, prior if prior is not None else None)
+        r["note"] = "the ArtifactResponse failed a DV check: a DV stops there and never reads this Response"
     return [(i, r)]
 
 
 def _artifact_source(d: dict, m: Captured, ctx: Context) -> None:
-    from ehsaml import checks as C
+    from ehsaml.dv import checks as C
 
     check = C.check_artifact_source(m.artifact, ctx.hm)
     d["checks"] = [dvcheck.as_dict(check)]
