@@ -50,8 +50,23 @@ def candidates(report: CustomerReport, catalogue: dict) -> tuple[list[Candidate]
     if report.case:
         return [Candidate(report.case, report.symptom or "", _confirmed(report, cases[report.case].get("fits", {})))], {}
     ranked, left_out = [], {}
+    # A telling symptom (level too low, KvK not recognised, …) says more than "cannot log in" beside it: the
+    # general ones bring in candidates only when the telling ones bring none.
+    telling = [s for s in report.symptoms if not catalogue["symptoms"].get(s, {}).get("general")]
+    for symptoms in ([telling, list(report.symptoms)] if telling else [list(report.symptoms)]):
+        ranked, left_out = _fitting(report, cases, symptoms)
+        if ranked:
+            break
+    if not ranked:
+        raise ReportError(f"no FAQ case shows {', '.join(report.symptoms)} with these facts"
+                          + (": " + "; ".join(f"{c} (left out: {w})" for c, w in left_out.items()) if left_out else ""))
+    return [c for _, c in sorted(ranked, key=lambda rc: rc[0])], left_out
+
+
+def _fitting(report: CustomerReport, cases: dict, symptoms: list[str]) -> tuple[list, dict]:
+    ranked, left_out = [], {}
     for order, (case, entry) in enumerate(cases.items()):
-        shown = [i for i, s in enumerate(report.symptoms) if s in entry["symptoms"]]
+        shown = [i for i, s in enumerate(symptoms) if s in entry["symptoms"]]
         if not shown:
             continue
         why = _conflict(report, entry.get("fits", {}))
@@ -59,11 +74,8 @@ def candidates(report: CustomerReport, catalogue: dict) -> tuple[list[Candidate]
             left_out[case] = why
             continue
         confirmed = _confirmed(report, entry.get("fits", {}))
-        ranked.append(((shown[0], -len(confirmed), order), Candidate(case, report.symptoms[shown[0]], confirmed)))
-    if not ranked:
-        raise ReportError(f"no FAQ case shows {', '.join(report.symptoms)} with these facts"
-                          + (": " + "; ".join(f"{c} (left out: {w})" for c, w in left_out.items()) if left_out else ""))
-    return [c for _, c in sorted(ranked, key=lambda rc: rc[0])], left_out
+        ranked.append(((shown[0], -len(confirmed), order), Candidate(case, symptoms[shown[0]], confirmed)))
+    return ranked, left_out
 
 
 def _confirmed(report: CustomerReport, fits: dict) -> list[str]:
