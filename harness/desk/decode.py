@@ -123,6 +123,9 @@ def assertion(a, ctx) -> dict:
                     identity.setdefault(slot, text)
             elif name in _ATTRS:
                 identity.setdefault(_ATTRS[name], text)
+    for slot in ("encrypted", "unreadable"):
+        if slot in identity:
+            identity[slot] = list(dict.fromkeys(identity[slot]))  # an attribute once, however many values
     out["identity"] = identity
     out["attributes"] = attributes
     out["service"] = service(identity.get("service_id"), ctx)

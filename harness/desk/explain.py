@@ -100,14 +100,24 @@ def describe(m: dict) -> str:
 
 # --- findings ----------------------------------------------------------------------------------------
 
-def findings(answers: list[tuple[int, dict, dict]], symptom: str | None, catalogue: dict) -> list[dict]:
+def findings(answers: list[tuple[int, dict, dict]], symptom: str | None, catalogue: dict,
+             others: list[tuple[int, dict]] = ()) -> list[dict]:
     """(message number, decoded answer, its meaning) → every finding: each failed check with its rule, the
-    meaning with its FAQ case, and the other cases the answer may be (conditional on what the customer says)."""
+    meaning with its FAQ case, and the other cases the answer may be (conditional on what the customer says).
+    `others`: messages that are no answer but were checked (a SAMLart), each failed check a finding too."""
     out: list[dict] = []
+    for i, d in others:
+        for c in d.get("checks") or []:
+            if c["result"] == "FAILED":
+                out.append(_finding(_check_text(c, d), None, catalogue, kind="check", check=c["check"],
+                                    rule=c["rule"], message=i))
     for i, r, m in answers:
+        level_case = next((c for c, e in catalogue["cases"].items() if "level" in (e.get("answer") or {})
+                           and _fits(e["answer"], m["facts"])), None)
         for c in r.get("checks") or []:
             if c["result"] == "FAILED" and not _refusal_as_such(c, r, m):
-                out.append(_finding(_check_text(c, r), None, catalogue, kind="check", check=c["check"],
+                case = level_case if c["check"] == "authn_level" else None  # a level too low is a FAQ case
+                out.append(_finding(_check_text(c, r), case, catalogue, kind="check", check=c["check"],
                                     rule=_check_rule(c, r), message=i))
         out.extend(_cases(i, m, symptom, catalogue))
     return out
@@ -119,22 +129,26 @@ def _cases(i: int, m: dict, symptom: str | None, catalogue: dict) -> list[dict]:
     cases = catalogue["cases"]
     matched = [c for c, e in cases.items() if e.get("answer") and _fits(e["answer"], m["facts"])]
     refused = m["facts"]["status"] != "Success" or m["facts"]["meets_level"] is False
-    certain = [c for c in matched if cases[c]["symptoms"] and (refused or (symptom and symptom in cases[c]["symptoms"]))]
+    certain = [c for c in matched if cases[c]["symptoms"] and (refused or not cases[c].get("possible")
+                                                                or (symptom and symptom in cases[c]["symptoms"]))]
     closest = sorted(matched, key=lambda c: -len(cases[c]["answer"]))  # stable: catalogue order breaks ties
     main = (certain or closest or [None])[0]
     condition = None
+    if main is not None and main not in certain and cases[main]["symptoms"]:  # describes it only if so complained
+        condition = f"if the complaint is {cases[main]['symptoms'][0]}"
     if main is None:  # no case of the catalogue fits exactly: the closest answer, said to be so
         main = "cancel-at-broker" if m["facts"]["status"] != "Success" else \
             "loa-eh2plus-refused" if m["facts"]["meets_level"] is False else "kvk-unknown"
         condition = "closest FAQ answer; no FAQ case names this answer exactly"
     out = [_finding(f"the answer: {describe(m)}", main, catalogue, kind="meaning", condition=condition, message=i)]
+    hit = bool(symptom) and any(symptom in cases[c]["symptoms"] for c in certain)  # the complaint names its case
     for c in matched:
         if c == main or not cases[c]["symptoms"]:
             continue
         if c in certain:
-            why = "the same answer" if refused else f"what the customer reports ({symptom})"
+            why = f"what the customer reports ({symptom})" if symptom in cases[c]["symptoms"] else "the same answer"
             out.append(_finding(f"{why} also fits FAQ case {c}", c, catalogue, kind="case", message=i))
-        elif not refused and not certain:
+        elif not refused and not hit:
             says = catalogue["symptoms"][cases[c]["symptoms"][0]]
             out.append(_finding(f"if the customer says: {says['says_en']} ({says['says_nl']})", c, catalogue,
                                 kind="case", condition=f"if the complaint is {cases[c]['symptoms'][0]}", message=i))
@@ -154,7 +168,7 @@ def _refusal_as_such(c: dict, r: dict, m: dict) -> bool:
 
 
 def _check_rule(c: dict, r: dict) -> str:
-    if c["check"] == "response_signature" and "HTTP-POST" in (r.get("binding") or ""):
+    if c["check"] == "response_signature" and not r.get("signed") and "HTTP-POST" in (r.get("binding") or ""):
         return POST_SIGNATURE_RULE
     return c["rule"]
 
@@ -174,7 +188,7 @@ def _check_text(c: dict, r: dict) -> str:
             return f"not yet valid: {what} start at {start}, after {at}, the time it is judged at ({name})"
     if name == "issue_instant" and at:
         return f"IssueInstant out of range at {at}: {c['actual']} (expected {c['expected']})"
-    if name == "response_signature" and a.get("signed") and "HTTP-POST" in (r.get("binding") or ""):
+    if name == "response_signature" and a.get("signed") and not r.get("signed") and "HTTP-POST" in (r.get("binding") or ""):
         return "the Response is not signed, only its assertion: by HTTP-POST a DV wants both (response_signature)"
     if name == "authn_level":
         return f"level {c['actual']} is below the {c['expected']} the service needs (authn_level)"

@@ -123,8 +123,9 @@ def inspect_messages(messages: list[Captured], ctx: Context) -> dict:
                 "service_id") or (request or {}).get("service_id"), request)
             r["required_level"] = {"level": level.label, "from": source}
         meanings.append((i, r, explain.meaning(r, r["required_level"], catalogue)))
+    checked = [(i, d) for i, d in enumerate(out, 1) if d["kind"] == "SAMLart" and d.get("checks")]
     return {"messages": out, "meaning": [m for _, _, m in meanings],
-            "findings": explain.findings(meanings, ctx.symptom, catalogue)}
+            "findings": explain.findings(meanings, ctx.symptom, catalogue, checked)}
 
 
 def _checked(d: dict, el, ctx: Context, request: dict | None, sent, prior) -> dict:
