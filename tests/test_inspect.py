@@ -123,7 +123,7 @@ def world(tmp_path_factory):
                 login = Login(Browser().get(p + path).hops, None)
             login.journal = requests.get(b + "/_mock/journal", params={"since": seq}, timeout=10).json()["entries"]
             logins[name] = login
-        yield {"folder": folder, "logins": logins, "broker": b, "hm": str(folder / "hm.xml"),
+        yield {"folder": folder, "logins": logins, "broker": b, "portal": p, "hm": str(folder / "hm.xml"),
                "catalogue": str(folder / "catalogue.xml")}
     finally:
         servers.stop()
@@ -320,3 +320,27 @@ def test_missing_file_and_bad_key_exit_2(world, capsys):
     rc, _, err = cli(world, capsys, "SAMLart=x", "--key", KEY)
     assert rc == 2 and "--cert" in err
 
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--json"], "not base64"),
+    (["--json", "--min-level", "EH5"], "--min-level: 'EH5' is not a level"),
+    (["--json", "--symptom", "sad"], "--symptom: 'sad' is not a symptom"),
+    (["--json", "--at", "yesterday"], "give a UTC time"),
+    (["--json", "--dv-metadata", "/nonexistent/dv.xml"], "cannot read"),
+])
+def test_json_covers_errors_too(world, capsys, args, message):
+    rc, out, err = cli(world, capsys, "SAMLResponse=abc!def", *args)
+    assert rc == 2 and message in json.loads(out)["error"] and "Traceback" not in err
+
+
+def test_a_level_below_the_requirement_is_named_with_its_case_even_without_a_catalogue(world):
+    """The broker asserts EH2 (fault level-eh2): the FAQ portal's EH3 is the stated default."""
+    requests.post(world["broker"] + "/_mock/next", json={"dv": DV, "fault": "level-eh2"}, timeout=10).raise_for_status()
+    xml = next(h.saml["SAMLResponse"] for h in Browser().get(world["portal"] + "/login?service=2&binding=post").hops
+               if "SAMLResponse" in h.saml)
+    ctx = load_context(key=KEY, cert=CERT, metadata=world["hm"])
+    report = inspect_bytes(xml.encode(), ctx)
+    assert report["meaning"][0]["required_level"] == "EH3" and report["meaning"][0]["meets_level"] is False
+    level = next(f for f in report["findings"] if f.get("check") == "authn_level")
+    assert level["case"] == "loa-eh2-refused" and "EH3" in level["advice_nl"]
