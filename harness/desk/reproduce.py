@@ -239,7 +239,9 @@ def _candidate(c: Candidate, rank_: int) -> dict:
 
 def render(r: dict) -> str:
     best, advice = r["candidates"][0], r["advice"]
-    lines = ["report: " + ", ".join(f"{k}={v['value']!r} ({v['from']})" for k, v in r["report"].items())]
+    given = {k: v for k, v in r["report"].items() if k != "words"}
+    lines = [f"words: {r['report']['words']['value']!r}"] if "words" in r["report"] else []
+    lines.append("report: " + ", ".join(f"{k}={v['value']!r} ({v['from']})" for k, v in given.items()))
     if r["left_out"]:
         lines.append("left out: " + "; ".join(f"{c} ({why})" for c, why in r["left_out"].items()))
     lines.append(f"FAQ case: {best['case']} — \"{advice['question']}\" ({advice['faq_nl']})")
