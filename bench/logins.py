@@ -37,7 +37,7 @@ from harness.servers import free_port  # noqa: E402
 from testdv import dv_catalogue, dv_metadata, portal_keypair  # noqa: E402
 
 from ehsaml import ns  # noqa: E402
-from ehsaml.dvclient import build_authn_request, redirect_url, resolve_artifact  # noqa: E402
+from ehsaml.dv.client import build_authn_request, redirect_url, resolve_artifact  # noqa: E402
 from ehsaml.testids import PORTAL_ENTITY_ID  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

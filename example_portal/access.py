@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 
-from ehsaml.login import LoginResult
+from ehsaml.dv.login import LoginResult
 
 from . import data, dvconfig
 from .refusals import Refused

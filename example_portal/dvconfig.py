@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ehsaml import ns, testkeys
-from ehsaml.dvmeta import CatalogueEntry, build_catalogue, build_dv_metadata
+from ehsaml.dv.metadata import CatalogueEntry, build_catalogue, build_dv_metadata
 from ehsaml.eherkenning import ATTR_BRANCH, ID_EIDAS, ID_KVK, ID_RSIN, Level
 from ehsaml.keys import KeyPair, load_keypair
 from ehsaml.testids import BROKER_OIN, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW

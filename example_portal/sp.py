@@ -11,12 +11,14 @@ from pathlib import Path
 import requests
 
 from ehsaml import bindings, ns
-from ehsaml.checks import check_artifact_source
-from ehsaml.dvclient import ArtifactResolutionFailed, artifact_resolution_url, build_authn_request, \
+from ehsaml.dv.checks import check_artifact_source
+from ehsaml.dv.client import ArtifactResolutionFailed, artifact_resolution_url, build_authn_request, \
     build_logout_request, redirect_url, resolve_artifact
 from ehsaml.errors import SamlError
 from ehsaml.keys import KeyPair
-from ehsaml.login import LoginResult, validate_artifact_login, validate_response
+from ehsaml.dv.login import LoginResult, validate_artifact_login, validate_response
+from ehsaml.dv.policy import DvPolicy
+from ehsaml.eherkenning import ATTR_BRANCH
 from ehsaml.metadata import EntityMetadata, parse_entity
 
 from . import dvconfig
@@ -27,22 +29,24 @@ MAX_METADATA_BYTES = 1_000_000
 
 
 class PendingRequests:
-    """Outstanding AuthnRequest IDs: each usable once, until it expires. Thread-safe, in memory."""
+    """Outstanding AuthnRequest IDs with the ServiceID each asked for: each usable once, until it expires.
+    Thread-safe, in memory."""
 
     def __init__(self, ttl_seconds: int):
         self.ttl = ttl_seconds
-        self._ids: dict[str, float] = {}
+        self._ids: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
-    def add(self, request_id: str) -> None:
+    def add(self, request_id: str, service_id: str) -> None:
         with self._lock:
             self._purge()
-            self._ids[request_id] = time.monotonic() + self.ttl
+            self._ids[request_id] = (time.monotonic() + self.ttl, service_id)
 
-    def outstanding(self) -> set[str]:
+    def outstanding(self) -> dict[str, str]:
+        """request ID → the ServiceID its AttributeConsumingServiceIndex named."""
         with self._lock:
             self._purge()
-            return set(self._ids)
+            return {rid: service_id for rid, (_, service_id) in self._ids.items()}
 
     def take(self, request_id: str | None) -> bool:
         """Use the ID: True the first time (and only while it is valid), False after."""
@@ -56,7 +60,7 @@ class PendingRequests:
 
     def _purge(self) -> None:
         now = time.monotonic()
-        for rid in [r for r, exp in self._ids.items() if exp <= now]:
+        for rid in [r for r, (exp, _) in self._ids.items() if exp <= now]:
             del self._ids[rid]
 
 
@@ -70,6 +74,7 @@ class ServiceProvider:
         self.http = requests.Session()
         self._hm: EntityMetadata | None = None
         self._lock = threading.Lock()
+        self.policy = portal_policy(self.settings, self.keypair)
 
     # --- the broker's metadata --------------------------------------------------------------------
     def broker(self) -> EntityMetadata:
@@ -107,7 +112,7 @@ class ServiceProvider:
         request_id, element = build_authn_request(
             dv=dvconfig.ENTITY_ID, destination=sso.location, acs_index=dvconfig.ACS_INDEX[binding],
             service_index=service.index)
-        self.pending.add(request_id)
+        self.pending.add(request_id, service.service_id)
         return request_id, redirect_url(sso.location, element, self.keypair, relay_state=None)
 
     def logout_redirect(self, login: dict) -> str | None:
@@ -128,21 +133,15 @@ class ServiceProvider:
     def receive(self, *, artifact: str | None, saml_response: str | None, browser_ids: set[str]) -> LoginResult:
         """Check what arrived at the ACS; Refused for anything that is not a login the rules may look at."""
         hm = self.broker()
-        expected = self.pending.outstanding() & browser_ids
-        common = dict(dv_entity_id=dvconfig.ENTITY_ID, dv_keypair=self.keypair, acs_url=self.settings.acs_url,
-                      expected_request_ids=expected, skew_seconds=self.settings.skew_seconds,
-                      min_level=self.settings.min_level,
-                      own_service_ids={s.service_id for s in dvconfig.services()},
-                      own_service_uuids={s.service_uuid for s in dvconfig.services()},
-                      ignore_checks={d.ignored_check for d in self.settings.defects if d.ignored_check})
+        outstanding = {rid: sid for rid, sid in self.pending.outstanding().items() if rid in browser_ids}
         if artifact:
-            result = self._by_artifact(hm, artifact, common)
+            result = self._by_artifact(hm, artifact, outstanding)
         elif saml_response:
             try:
                 element = bindings.decode_post(saml_response, what="SAMLResponse")
             except SamlError as exc:
                 raise _security("message_readable", str(exc)) from None
-            result = validate_response(element, hm=hm, **common)
+            result = validate_response(element, self.policy, hm=hm, outstanding=outstanding)
         else:
             raise _security("message_present", "the ACS received neither SAMLart nor SAMLResponse")
         irt_ok = any(c.check == "response_in_response_to" and c.passed for c in result.checks)
@@ -150,7 +149,7 @@ class ServiceProvider:
             raise _security("response_in_response_to", f"request {result.in_response_to} was answered already")
         return result
 
-    def _by_artifact(self, hm: EntityMetadata, artifact: str, common: dict) -> LoginResult:
+    def _by_artifact(self, hm: EntityMetadata, artifact: str, outstanding: dict[str, str]) -> LoginResult:
         source = check_artifact_source(artifact, hm)
         if not source.passed:
             raise _security(source.check, source.explain())
@@ -162,8 +161,20 @@ class ServiceProvider:
             raise _security("artifact_resolution", str(exc)) from None
         except SamlError as exc:
             raise _security("artifact_resolution", str(exc)) from None
-        return validate_artifact_login(answer, artifact_resolve_id=resolve_id, hm=hm,
-                                       require_artifact_signature=True, **common)
+        return validate_artifact_login(answer, self.policy, hm=hm, artifact_resolve_id=resolve_id,
+                                       outstanding=outstanding)
+
+
+def portal_policy(settings: PortalSettings, keypair: KeyPair) -> DvPolicy:
+    """The portal's DV checks: its own entity ID, ACS, services and catalogue rules; a --defect switches one off."""
+    entries = dvconfig.catalogue_entries(settings.base_url)
+    return DvPolicy(
+        dv_entity_id=dvconfig.ENTITY_ID, acs_url=settings.acs_url, keypair=keypair, min_level=settings.min_level,
+        own_service_ids={s.service_id for s in dvconfig.services()},
+        own_service_uuids={s.service_uuid for s in dvconfig.services()},
+        branch_service_ids={e.service_id for e in entries if ATTR_BRANCH in e.restrictions_allowed},
+        skew_seconds=settings.skew_seconds, require_artifact_signature=True,
+        ignore_checks={d.ignored_check for d in settings.defects if d.ignored_check})
 
 
 def _security(check: str, detail: str) -> Refused:

@@ -1,12 +1,13 @@
 """The FAQ case catalogue (harness/cases.yaml): one home per case, read by every harness tool and the tests.
 
-Checked on load: its schema, every rule a case names exists, and every case's template scenario and
-remedy scenario is a built-in scenario file. Nothing outside the package is read.
+Checked on load: its schema, every rule and symptom a case names exists, every pattern compiles, and every
+case's template scenario and remedy scenario is a built-in scenario file. Nothing outside the package is read.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -30,15 +31,34 @@ def load_cases(path: str | Path = CASES_FILE) -> dict:
                                  file=f.source, line=1)
     f.check_schema(schema_validator(_SCHEMA))
     known = {p.stem for p in SCENARIO_DIR.glob("*.yaml")}
+    for where, patterns in _patterns(f.data):
+        for i, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern, re.IGNORECASE)
+            except re.error as exc:
+                raise f.error(where + (i,), f"{pattern!r} is not a regular expression ({exc})") from None
     for case, entry in f.data["cases"].items():
         for i, rule in enumerate(entry["rules"]):
             if rule not in f.data["rules"]:
                 raise f.error(("cases", case, "rules", i), f"{rule!r} is no rule of this catalogue")
+        for i, symptom in enumerate(entry["symptoms"]):
+            if symptom not in f.data["symptoms"]:
+                raise f.error(("cases", case, "symptoms", i), f"{symptom!r} is no symptom of this catalogue")
         for where, scenario in ((("cases", case, "scenario"), entry["scenario"]),
                                 (("cases", case, "remedy", "scenario"), (entry.get("remedy") or {}).get("scenario"))):
             if scenario is not None and scenario not in known:
                 raise f.error(where, f"{scenario!r}: no built-in scenario file {scenario}.yaml")
     return f.data
+
+
+def _patterns(data: dict):
+    for code, entry in data["symptoms"].items():
+        yield ("symptoms", code, "words"), entry["words"]
+    for fact, values in data["facts"].items():
+        for j, v in enumerate(values):
+            yield ("facts", fact, j, "words"), v["words"]
+    for name, patterns in data["numbers"].items():
+        yield ("numbers", name), patterns
 
 
 def case_ids() -> list[str]:

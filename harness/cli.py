@@ -10,6 +10,7 @@ from pathlib import Path
 from ehsaml.datafile import DataFileError
 
 from . import report
+from .cases import load_cases
 from .profile import DEFAULT_PROFILE, load_profile
 from .runner import load_expected_failures, run
 from .scenario import SCENARIO_DIR, load_suite, select
@@ -86,20 +87,26 @@ def _add_scenario_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_inspect_reproduce(sub) -> None:
-    """`harness inspect` and `harness reproduce` (issue 7): their options live with their code."""
-    from .inspect import add_inspect
-    from .reproduce import add_reproduce
+    """`harness inspect` and `harness reproduce`, the support desk's tools (harness/desk/): options live with the code."""
+    from .desk.inspect import add_inspect
+    from .desk.reproduce import add_reproduce
 
     add_inspect(sub)
     add_reproduce(sub)
 
 
 def listing(scenarios) -> str:
+    """Each scenario with its FAQ question; a case's template also with what customers say (the case catalogue)."""
+    cases = load_cases()
     width = max([len(s.id) for s in scenarios] + [2])
     lines = []
     for s in scenarios:
         proves = f" (remedy of {s.remedy_of})" if s.remedy_of else ""
         lines.append(f"{s.id.ljust(width)}  {s.faq}{proves}\n{' ' * width}  {s.title}")
+        entry = next((e for e in cases["cases"].values() if e["scenario"] == s.id), None)
+        if entry is not None and entry["symptoms"]:
+            lines.append(f"{' ' * width}  customers say: " + "; ".join(
+                cases["symptoms"][code]["says_nl"] for code in entry["symptoms"]))
     return "\n".join(lines)
 
 

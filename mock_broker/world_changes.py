@@ -14,6 +14,8 @@ change is one JSON object (POST /_mock/world/changes, or the page /beheer):
     {"change": "add_chain_services", "represented": ..., "intermediary": ..., "services": [...]}
     {"change": "withdraw_chain_mandate", "represented": ..., "intermediary": ...}
     {"change": "add_branch", "organisation": ..., "number": "000099998888", "name": ...}
+    {"change": "add_organisation", "name": ..., "kvk": ... | "eidas": ..., "rsin": ... (optional),
+     "role": employer|advisor|other (optional), "id": ... (optional: made from the name)}
 
 A change is checked as the world file is: it is applied to `World.to_data()` and the result read back
 by `world_from_data`, so every check of the file applies; a refusal (ChangeError) names the field of
@@ -54,6 +56,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "add_chain_services": (("represented", "intermediary", "services"), ()),
     "withdraw_chain_mandate": (("represented", "intermediary"), ()),
     "add_branch": (("organisation", "number", "name"), ()),
+    "add_organisation": (("name",), ("id", "kvk", "rsin", "eidas", "role")),
 }
 
 
@@ -83,7 +86,8 @@ def apply_change(world: World, change: Any, *, registry: "Registry | None" = Non
     for name in required:
         if change.get(name) is None:
             raise ChangeError(f"{name}: missing (a {kind} change needs {', '.join(required)})")
-    for name in ("person", "level", "organisation", "branch", "represented", "intermediary", "number", "name"):
+    for name in ("person", "level", "organisation", "branch", "represented", "intermediary", "number", "name", "id",
+                 "kvk", "rsin", "eidas", "role"):
         if name in change and not (isinstance(change[name], str) and change[name].strip()):
             what = "empty" if isinstance(change[name], str) else f"a {type(change[name]).__name__}"
             raise ChangeError(f"{name}: give a non-empty string, not {what}")
@@ -207,6 +211,16 @@ def apply_change(world: World, change: Any, *, registry: "Registry | None" = Non
         i = _index(data["organisations"], id=org)
         data["organisations"][i].setdefault("branches", []).append({"number": number, "name": out["name"]})
         where, prefix = ("organisations", i), "branches"
+
+    elif kind == "add_organisation":  # a company the world lacks (e.g. a customer's own KvK number)
+        out["id"] = change.get("id") or re.sub(r"[^a-z0-9]+", "-", change["name"].casefold()).strip("-") or "organisation"
+        if "kvk" not in change and "eidas" not in change:
+            raise ChangeError("kvk: missing (give a KvK number, or an eidas identifier for a foreign company)")
+        if out["id"] in world.organisations:
+            raise ChangeError(f"id: organisation {out['id']!r} exists already (give another id or name)")
+        out.update({k: change[k].strip() for k in ("name", "kvk", "rsin", "eidas", "role") if k in change})
+        data["organisations"].append({k: v for k, v in out.items() if k != "change"})
+        where = ("organisations", len(data["organisations"]) - 1)
 
     try:
         changed = world_from_data(data, source=source or world.source)

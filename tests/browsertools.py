@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlparse
 from testdv import ACS_URL
 
 from ehsaml import bindings
-from ehsaml.dvclient import build_authn_request, redirect_url
+from ehsaml.dv.client import build_authn_request, redirect_url
 from ehsaml.eherkenning import Level
-from ehsaml.login import LoginResult, validate_response
+from ehsaml.dv.login import LoginResult, validate_response
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # Debian's; `playwright install` is not needed
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -83,7 +83,7 @@ def start_login(dv, page, *, service: int = EDIT, binding: str = "artifact") -> 
     page.route(f"{dv.broker_url}/login", at_login_form)
     request_id, element = build_authn_request(dv=dv.entity_id, destination=dv.sso_url,
                                               acs_index=ACS_INDEX[binding], service_index=service)
-    dv.sent_ids.add(request_id)
+    dv.sent_request(request_id, service)
     page.goto(redirect_url(dv.sso_url, element, dv.keypair, relay_state="state-browser"))
     assert urlparse(page.url).path == "/login", page.url
     return hit
@@ -109,4 +109,4 @@ def result_of(dv, hit: AcsHit) -> LoginResult:
         return dv.resolve(query["SAMLart"][0])
     assert hit.form["RelayState"] == "state-browser"
     element = bindings.decode_post(hit.form["SAMLResponse"], what="SAMLResponse")
-    return validate_response(element, hm=dv.hm, **dv._expect(Level.EH3))
+    return validate_response(element, dv.policy(Level.EH3), hm=dv.hm, outstanding=dv.sent)

@@ -11,7 +11,7 @@ from conftest import journal, queue
 from testdv import ACS_URL, dv_metadata
 
 from ehsaml import bindings, dsig, ns
-from ehsaml.dvclient import build_authn_request, post_form_fields, redirect_url
+from ehsaml.dv.client import build_authn_request, post_form_fields, redirect_url
 from ehsaml.keys import load_keypair
 from ehsaml.xml import tostring
 from ehsaml.testkeys import CERTS_DIR as CERTS
@@ -165,14 +165,14 @@ def test_artifact_endpoint_refuses_garbage_and_non_soap(broker_url):
 
 
 def test_artifact_resolve_signed_by_another_key_is_refused(broker_url, dv):
-    from ehsaml.dvclient import build_artifact_resolve
+    from ehsaml.dv.client import build_artifact_resolve
     el = build_artifact_resolve(dv=dv.entity_id, destination="x", artifact="AAQAAA==", keypair=attacker())
     resp = soap(broker_url, tostring(bindings.soap_envelope(el)))
     assert resp.status_code == 403 and "does not verify" in resp.text
 
 
 def test_unsigned_artifact_resolve_is_refused(broker_url, dv):
-    from ehsaml.dvclient import build_artifact_resolve
+    from ehsaml.dv.client import build_artifact_resolve
     el = build_artifact_resolve(dv=dv.entity_id, destination="x", artifact="AAQAAA==", keypair=dv.keypair)
     dsig.strip_signature(el)
     resp = soap(broker_url, tostring(bindings.soap_envelope(el)))

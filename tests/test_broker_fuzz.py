@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from testdv import TestDV, dv_catalogue, dv_metadata, portal_keypair
 
 from ehsaml import bindings, ns
-from ehsaml.dvclient import build_artifact_resolve, build_authn_request, build_logout_request, new_id, \
+from ehsaml.dv.client import build_artifact_resolve, build_authn_request, build_logout_request, new_id, \
     post_form_fields, redirect_url, resolve_artifact
-from ehsaml.login import validate_artifact_response
+from ehsaml.dv.login import validate_artifact_response
 from ehsaml.testids import PORTAL_ENTITY_ID
 from ehsaml.xml import tostring
 from mock_broker import faults

@@ -229,7 +229,7 @@ def test_inline_identity_is_asserted_as_given(broker_url, dv):
     queue(broker_url, identity={"kvk": "11223344", "rsin": "111222333", "level": "EH4", "service": "view",
                                 "intermediary_kvk": "99887766", "intermediary_name": "Inline Advies",
                                 "branch": "000011112222"})
-    r = dv.login(service_index=2).result
+    r = dv.login(service_index=1).result  # the service asked for (a DV refuses another of its own)
     assert r.ok, r.explain()
     assert (r.kvk, r.rsin, r.level, r.service_id) == ("11223344", "111222333", Level.EH4, PORTAL_SERVICE_VIEW)
     assert (r.intermediary_kvk, r.intermediary_name, r.branch) == ("99887766", "Inline Advies", "000011112222")
@@ -246,7 +246,7 @@ def test_queued_answer_for_another_dv_does_not_answer_this_one(broker_url, dv):
 
 
 def test_single_logout_answers_a_signed_logout_request(broker_url, dv):
-    from ehsaml.dvclient import build_logout_request, redirect_url
+    from ehsaml.dv.client import build_logout_request, redirect_url
     from urllib.parse import parse_qs, urlparse
     _, req = build_logout_request(dv=dv.entity_id, destination=dv.hm.slo[0].location, name_id="abc")
     resp = requests.get(redirect_url(dv.hm.slo[0].location, req, dv.keypair, "rs"), allow_redirects=False, timeout=5)

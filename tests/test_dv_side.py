@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,15 +17,16 @@ from lxml import etree
 from dvfixtures import BRANCH, KVK, PSEUDONYM, RSIN, SERVICE_UUID, build_response, sign, wire
 from ehsaml import bindings, dsig, ns, xenc
 from ehsaml import eherkenning as eh
-from ehsaml.checks import check_artifact_source
-from ehsaml.dvclient import (
+from ehsaml.dv.checks import check_artifact_source
+from ehsaml.dv.client import (
     ArtifactResolutionFailed, build_artifact_resolve, build_authn_request, build_logout_request,
     post_form_fields, redirect_url, resolve_artifact,
 )
-from ehsaml.dvmeta import CatalogueEntry, build_catalogue, build_dv_metadata
+from ehsaml.dv.metadata import CatalogueEntry, build_catalogue, build_dv_metadata
 from ehsaml.keys import load_keypair
 from ehsaml.testkeys import CERTS_DIR
-from ehsaml.login import validate_artifact_login, validate_artifact_response, validate_response
+from ehsaml.dv.login import validate_artifact_login, validate_artifact_response, validate_response
+from ehsaml.dv.policy import DvPolicy
 from ehsaml.metadata import Endpoint, EntityMetadata, parse_catalogue, parse_entity
 from ehsaml.testids import (
     BROKER_ENTITY_ID, BROKER_OIN, OTHER_DV_SERVICE, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT,
@@ -45,12 +47,15 @@ HM = EntityMetadata(entity_id=BROKER_ENTITY_ID, signing_certs=(BROKER.certificat
 SERVICES = [(1, "Bekijk gegevens", PORTAL_SERVICE_VIEW, True), (2, "Bekijk en wijzig gegevens", PORTAL_SERVICE_EDIT, False)]
 
 
-def _validate(resp, *, request_ids=("_req1",), **kwargs):
-    args = dict(dv_entity_id=PORTAL_ENTITY_ID, dv_keypair=PORTAL, hm=HM, acs_url=ACS,
-                expected_request_ids=set(request_ids), min_level=eh.Level.EH3,
-                own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT}, own_service_uuids={SERVICE_UUID})
-    args.update(kwargs)
-    return validate_response(wire(resp), **args)
+POLICY = DvPolicy(dv_entity_id=PORTAL_ENTITY_ID, acs_url=ACS, keypair=PORTAL, min_level=eh.Level.EH3,
+                  own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT}, own_service_uuids={SERVICE_UUID})
+
+
+def _validate(resp, *, request_ids=("_req1",), now=None, in_artifact_response=False, **changes):
+    """Check as the DV of POLICY (with `changes`), the request IDs outstanding for any of its services."""
+    policy = replace(POLICY, **changes)
+    return validate_response(wire(resp), policy, hm=HM, outstanding=dict.fromkeys(request_ids), now=now,
+                             in_artifact_response=in_artifact_response)
 
 
 def _response(**kwargs):
@@ -310,9 +315,8 @@ def test_resolve_artifact_and_validate_the_login():
     responses.add_callback(responses.POST, ARS, callback=answer)
     resolve_id, art_resp = resolve_artifact(requests.Session(), ARS, art, PORTAL, PORTAL_ENTITY_ID)
     assert resolve_id == seen["id"] and art_resp.tag == ns.q("samlp", "ArtifactResponse")
-    result = validate_artifact_login(art_resp, artifact_resolve_id=resolve_id, dv_entity_id=PORTAL_ENTITY_ID,
-                                     dv_keypair=PORTAL, hm=HM, acs_url=ACS, expected_request_ids={"_req1"},
-                                     min_level=eh.Level.EH3)
+    result = validate_artifact_login(art_resp, POLICY, hm=HM, artifact_resolve_id=resolve_id,
+                                     outstanding={"_req1": None})
     assert result.ok, result.explain()
     assert result.checks[0].check == "artifact_response_element" and result.kvk == KVK
 
@@ -398,3 +402,70 @@ def test_malformed_timestamp_fails_the_check_instead_of_raising():
 def test_not_a_response():
     _, req = build_authn_request(dv=PORTAL_ENTITY_ID, destination=SSO)
     _fails(_validate(req), "response_element")
+
+
+# --- the policy, and the every-finding mode -------------------------------------------------------
+
+def test_a_dv_stops_at_the_first_failure_but_collect_all_reports_every_finding_and_what_it_read():
+    resp = sign(_response(audience="urn:etoegang:DV:00000009998887776000:entities:9001", level=eh.Level.EH2,
+                          age_seconds=900), BROKER)
+    now = resp_time(resp) + timedelta(seconds=900)
+    first = _validate(resp, now=now)
+    assert [c.check for c in first.failures] == ["conditions_time"] and first.checks[-1] == first.failure
+    every = _validate(resp, now=now, collect_all=True)
+    failed = [c.check for c in every.failures]
+    assert failed == ["conditions_time", "audience", "subject_confirmation_expiry", "issue_instant", "issue_instant",
+                      "authn_level"], failed
+    assert every.failure == first.failure and not every.ok
+    # and everything it could read, as a report needs it
+    assert every.level is eh.Level.EH2 and (every.kvk, every.rsin, every.pseudonym) == (KVK, RSIN, PSEUDONYM)
+    assert every.service_id == PORTAL_SERVICE_VIEW and every.status[0] == ns.STATUS_SUCCESS
+    assert every.in_response_to == "_req1" and every.name_id
+    assert "identifier_formats" in [c.check for c in every.checks]  # the last check ran too
+
+
+def test_collect_all_goes_on_past_a_broken_signature_and_a_foreign_destination():
+    resp = sign(_response(destination="https://evil.example.test/acs", service_id=OTHER_DV_SERVICE), ATTACKER)
+    every = _validate(resp, collect_all=True)
+    assert [c.check for c in every.failures] == ["response_signature", "response_destination",
+                                                 "assertion_signature", "service_id"]
+    assert every.service_id == OTHER_DV_SERVICE and every.kvk == KVK
+    assert _validate(resp).failures == every.failures[:1]
+
+
+def test_collect_all_cannot_read_what_is_not_there():
+    _, req = build_authn_request(dv=PORTAL_ENTITY_ID, destination=SSO)
+    every = _validate(req, collect_all=True)
+    assert [c.check for c in every.checks] == ["response_element"] and every.level is None
+    status = _validate(sign(_response(status=(ns.STATUS_RESPONDER, ns.STATUS_AUTHN_FAILED, None)), BROKER,
+                            assertion=False), collect_all=True)
+    assert [c.check for c in status.failures] == ["status", "single_assertion"]
+    assert status.status[1] == ns.STATUS_AUTHN_FAILED
+
+
+def test_collect_all_checks_the_inner_response_of_a_failed_artifact_response():
+    inner = sign(_response(audience="urn:etoegang:DV:00000009998887776000:entities:9001"), BROKER, response=False)
+    envelope = wire(_artifact_response(inner, signed=False))
+    first = validate_artifact_login(envelope, POLICY, hm=HM, artifact_resolve_id="_ar1", outstanding={"_req1": None})
+    assert [c.check for c in first.failures] == ["artifact_response_signature"] and first.kvk is None
+    every = validate_artifact_login(envelope, replace(POLICY, collect_all=True), hm=HM, artifact_resolve_id="_ar1",
+                                    outstanding={"_req1": None})
+    assert [c.check for c in every.failures] == ["artifact_response_signature", "audience"] and every.kvk == KVK
+
+
+def test_the_answer_names_the_service_the_request_asked_for():
+    resp = sign(_response(service_id=PORTAL_SERVICE_VIEW), BROKER)
+    asked_edit = validate_response(wire(resp), POLICY, hm=HM, outstanding={"_req1": PORTAL_SERVICE_EDIT})
+    f = _fails(asked_edit, "service_id")
+    assert f.actual == PORTAL_SERVICE_VIEW and f.expected == PORTAL_SERVICE_EDIT
+    assert validate_response(wire(resp), POLICY, hm=HM, outstanding={"_req1": PORTAL_SERVICE_VIEW}).ok
+
+
+def test_the_policy_is_frozen_and_refuses_a_misspelt_check_name():
+    with pytest.raises(ValueError, match="no DV check named"):
+        replace(POLICY, ignore_checks={"audiense"})
+    with pytest.raises(TypeError, match="not one string"):
+        replace(POLICY, own_service_ids=PORTAL_SERVICE_VIEW)
+    with pytest.raises(Exception):
+        POLICY.min_level = eh.Level.EH2  # frozen
+    assert isinstance(POLICY.own_service_ids, frozenset)

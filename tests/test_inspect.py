@@ -15,15 +15,15 @@ import requests
 from urllib.parse import urljoin
 
 from ehsaml.bindings import deflate, soap_envelope
-from ehsaml.dvclient import artifact_resolution_url, build_artifact_resolve
+from ehsaml.dv.client import artifact_resolution_url, build_artifact_resolve
 from ehsaml import testkeys
 from ehsaml.keys import load_keypair
 from ehsaml.metadata import parse_entity
 from ehsaml.xml import tostring
 from harness.browser import Browser, Hop, _saml_params
-from harness.capture import CaptureError, read_capture
+from harness.desk.capture import CaptureError, read_capture
 from harness.cli import main as harness_main
-from harness.inspect import inspect_bytes, load_context
+from harness.desk.inspect import inspect_bytes, load_context
 from harness.servers import start_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,7 +123,7 @@ def world(tmp_path_factory):
                 login = Login(Browser().get(p + path).hops, None)
             login.journal = requests.get(b + "/_mock/journal", params={"since": seq}, timeout=10).json()["entries"]
             logins[name] = login
-        yield {"folder": folder, "logins": logins, "broker": b, "hm": str(folder / "hm.xml"),
+        yield {"folder": folder, "logins": logins, "broker": b, "portal": p, "hm": str(folder / "hm.xml"),
                "catalogue": str(folder / "catalogue.xml")}
     finally:
         servers.stop()
@@ -207,7 +207,7 @@ def test_no_mandate_by_artifact_har_and_artifact_response(world, capsys):
     assert kinds == ["AuthnRequest", "SAMLart", "ArtifactResponse"]
     art = report["messages"][1]
     assert art["broker"].startswith("urn:etoegang:HM:") and art["checks"][0]["result"] == "passed"
-    assert cases(report) == ["no-mandate-for-portal"]
+    assert cases(report) == ["no-mandate-for-portal", "multi-kvk-one-not-mandated", "colleague-without-mandate"]
     f = report["findings"][0]
     assert "machtigingenbeheerder" in f["advice_nl"] and "Bekijk gegevens" in f["advice_nl"]
     assert "Bekijk en wijzig gegevens" in f["advice_en"] and f["where"] == "supplier"
@@ -217,7 +217,7 @@ def test_no_mandate_by_artifact_har_and_artifact_response(world, capsys):
     for text in (bare, soap):
         rep = inspect(world, text)
         assert rep["messages"][0]["response"]["status"]["sub"] == "RequestUnsupported"
-        assert cases(rep) == ["no-mandate-for-portal"]
+        assert cases(rep)[0] == "no-mandate-for-portal"
     rc, out, _ = cli(world, capsys, soap, "--json")
     assert rc == 0 and json.loads(out)["findings"][0]["case"] == "no-mandate-for-portal"
 
@@ -243,11 +243,12 @@ def test_view_only_login_with_and_without_key(world):
     assert report["findings"][0]["case"] == "service-view-readonly" and report["findings"][0]["condition"] is None
     assert "bekijk en wijzig gegevens" in report["findings"][0]["advice_nl"]
     assert "route-b-view-then-upgrade" in cases(report)  # the FAQ's second bullet, for a route-B advisor
-    # no symptom: the same case, conditional on the complaint
+    # no symptom: the case that describes the answer, and the others each on the condition of a complaint
     plain = inspect(world, xml)
-    assert plain["findings"][0]["case"] == "service-view-readonly"
-    assert "cannot change" in plain["findings"][0]["condition"]
-    assert "kvk-unknown" in cases(plain)  # "if the portal refused this KvK: contact the relatiebeheerder"
+    assert plain["findings"][0]["case"] == "service-view-readonly" and plain["findings"][0]["kind"] == "meaning"
+    conditional = {f["case"]: f["condition"] for f in plain["findings"][1:]}
+    assert conditional["kvk-unknown"] == "if the complaint is kvk-not-recognised"  # contact the relatiebeheerder
+    assert conditional["route-b-unconfirmed"] == "if the complaint is cannot-select-employer"
     # without the key: identifiers stay encrypted and are said to be
     nokey = inspect(world, xml, key=False)
     ident = response_of(nokey)["assertion"]["identity"]
@@ -289,7 +290,7 @@ def test_security_fault_names_the_check_and_rule(world, capsys):
     failed = [c for c in response_of(report)["checks"] if c["result"] == "FAILED"]
     assert [c["check"] for c in failed] == ["audience"]
     rc, out, _ = cli(world, capsys, login.saml("SAMLResponse"), "--metadata", world["hm"], "--dv", DV)
-    assert rc == 0 and "check audience FAILED" in out and "security check audience failed" in out
+    assert rc == 0 and "check audience FAILED" in out and "a DV must refuse this answer: check audience failed" in out
 
 
 # --- garbled input --------------------------------------------------------------------------------
@@ -319,3 +320,27 @@ def test_missing_file_and_bad_key_exit_2(world, capsys):
     rc, _, err = cli(world, capsys, "SAMLart=x", "--key", KEY)
     assert rc == 2 and "--cert" in err
 
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--json"], "not base64"),
+    (["--json", "--min-level", "EH5"], "--min-level: 'EH5' is not a level"),
+    (["--json", "--symptom", "sad"], "--symptom: 'sad' is not a symptom"),
+    (["--json", "--at", "yesterday"], "give a UTC time"),
+    (["--json", "--dv-metadata", "/nonexistent/dv.xml"], "cannot read"),
+])
+def test_json_covers_errors_too(world, capsys, args, message):
+    rc, out, err = cli(world, capsys, "SAMLResponse=abc!def", *args)
+    assert rc == 2 and message in json.loads(out)["error"] and "Traceback" not in err
+
+
+def test_a_level_below_the_requirement_is_named_with_its_case_even_without_a_catalogue(world):
+    """The broker asserts EH2 (fault level-eh2): the FAQ portal's EH3 is the stated default."""
+    requests.post(world["broker"] + "/_mock/next", json={"dv": DV, "fault": "level-eh2"}, timeout=10).raise_for_status()
+    xml = next(h.saml["SAMLResponse"] for h in Browser().get(world["portal"] + "/login?service=2&binding=post").hops
+               if "SAMLResponse" in h.saml)
+    ctx = load_context(key=KEY, cert=CERT, metadata=world["hm"])
+    report = inspect_bytes(xml.encode(), ctx)
+    assert report["meaning"][0]["required_level"] == "EH3" and report["meaning"][0]["meets_level"] is False
+    level = next(f for f in report["findings"] if f.get("check") == "authn_level")
+    assert level["case"] == "loa-eh2-refused" and "EH3" in level["advice_nl"]

@@ -14,7 +14,7 @@ import requests
 
 from brokerserver import serve_broker
 from ehsaml import bindings, ns
-from ehsaml.dvclient import build_logout_request, redirect_url
+from ehsaml.dv.client import build_logout_request, redirect_url
 from ehsaml.eherkenning import Level
 from interop_env import journal, queue, validate_sent
 from schemas import validate_saml_schema
@@ -105,7 +105,7 @@ def test_every_message_the_broker_sends_is_schema_valid(broker_url):
 
 
 def _authn(client: TestDV, **kwargs):
-    from ehsaml.dvclient import build_authn_request
+    from ehsaml.dv.client import build_authn_request
 
     _, element = build_authn_request(dv=client.entity_id, destination=client.sso_url, **kwargs)
     return element

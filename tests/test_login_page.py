@@ -13,7 +13,7 @@ from browsertools import EDIT, VIEW, browser_page, person_button, result_of, sta
 
 from ehsaml import ns
 from ehsaml.eherkenning import Level
-from ehsaml.login import LoginResult
+from ehsaml.dv.login import LoginResult
 from ehsaml.testids import PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
 from mock_broker.settings import BrokerSettings
 

@@ -14,7 +14,7 @@ import requests
 from testdv import TestDV, dv_catalogue, dv_metadata
 
 from ehsaml import ns
-from ehsaml.dvclient import resolve_artifact
+from ehsaml.dv.client import resolve_artifact
 from ehsaml.processes import stop_process
 from harness.servers import free_port
 from mock_broker.cli import main

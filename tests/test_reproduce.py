@@ -111,7 +111,7 @@ def test_from_a_capture(servers, tmp_path, capsys):
     rc, out, err = reproduce(capsys, "--capture", str(capture), "--out", str(tmp_path / "c.yaml"),
                              "--broker-url", servers.broker_url, "--portal-url", servers.portal_url)
     assert rc == 0, err
-    assert "level=EH2+" in out and "FAQ case: loa-eh2plus-refused" in out and "reproduced" in out
+    assert "level='EH2+' (capture)" in out and "FAQ case: loa-eh2plus-refused" in out and "reproduced" in out
 
 
 def test_a_report_the_portal_does_not_bear_out_says_so(servers, tmp_path, capsys):
@@ -125,7 +125,11 @@ def test_a_report_the_portal_does_not_bear_out_says_so(servers, tmp_path, capsys
 @pytest.mark.parametrize("text, where", [
     ("symptom: cannot-log-in\nwho: employer\nlevel: EH5\n", "line 3, field 'level'"),
     ("symptom: cannot-log-in\nkvk: 12345678\n", "line 2, field 'kvk'"),
-    ("symptom: cannot-select-employer\nwho: advisor\n", "field 'advisor_kvk'"),
+    ("words: Mijn adviseur kan ons niet selecteren\nwho: advisor\nkvk_nummer: '12345678'\n", "line 3, field 'kvk_nummer'"),
+    ("words: Ik kan niet inloggen\nadvisor_kvk: null\n", "line 2, field 'advisor_kvk'"),
+    ("who: advisor\n", "give words (the customer's own), a symptom or a case"),
+    ("words: x\nsymptom: verdrietig\n", "line 2, field 'symptom'"),
+    ("words: x\nrsin: '812345679'\n", "fails the 11-test"),
     ("symptom: sad\n", "line 1, field 'symptom'"),
     ("symptom: cannot-log-in\ncolour: blue\n", "line 2, field 'colour'"),
     ("symptom: [unclosed\n", "not valid YAML"),

@@ -158,6 +158,22 @@ def test_add_branch_appears_and_can_be_sent(broker_url, dv):
     assert r.ok and r.branch == "000099998888", r.explain()
 
 
+def test_add_organisation_a_customer_company_can_be_logged_in_for_and_reset_removes_it(broker_url, dv):
+    """A KvK number the world lacks (a customer's own): a made-up company, then a mandate for it, then a login."""
+    out = applied(broker_url, change="add_organisation", name="Klant Testbedrijf B.V.", kvk="30112233",
+                  rsin="801122302", role="employer")
+    assert out["applied"] == {"change": "add_organisation", "id": "klant-testbedrijf-b-v", "name": "Klant Testbedrijf B.V.",
+                              "kvk": "30112233", "rsin": "801122302", "role": "employer"}
+    applied(broker_url, change="add_branch", organisation="30112233", number="000030112233", name="Klant, Zeist")
+    applied(broker_url, change="add_mandate", person="lotte-jacobs", organisation="30112233", services=["edit"])
+    r = login_as(broker_url, dv, "lotte-jacobs", organisation="klant-testbedrijf-b-v", branch="000030112233")
+    assert r.ok and r.kvk == "30112233" and r.rsin == "801122302", r.explain()
+    foreign = applied(broker_url, change="add_organisation", id="klant-gmbh", name="Klant GmbH", eidas="DE/NL/HRB-99")
+    assert foreign["applied"]["eidas"] == "DE/NL/HRB-99"
+    requests.post(f"{broker_url}/_mock/reset", timeout=5).raise_for_status()
+    assert not {"klant-testbedrijf-b-v", "klant-gmbh"} & {o["id"] for o in world(broker_url)["organisations"]}
+
+
 # --- list, journal, reset ------------------------------------------------------------------------------
 
 def test_changes_are_listed_in_order_journalled_and_undone_by_reset(broker_url, dv):
@@ -250,6 +266,17 @@ BAD = [
      "number", "already used by organisation 'bakkerij-de-vries'"),
     ({"change": "add_branch", "organisation": "garage-mulder", "number": "000099998888", "name": ""},
      "name", "non-empty string"),
+    ({"change": "add_organisation", "name": "Dubbel B.V.", "kvk": "12345678"}, "kvk", "already used by organisation"),
+    ({"change": "add_organisation", "name": "Zonder Nummer B.V."}, "kvk", "missing"),
+    ({"change": "add_organisation", "name": "Rsin B.V.", "kvk": "30112233", "rsin": "812345679"}, "rsin",
+     "fails the 11-test"),
+    ({"change": "add_organisation", "name": "Kort B.V.", "kvk": "3011223"}, "kvk", "not a KvK number"),
+    ({"change": "add_organisation", "name": "Beide B.V.", "kvk": "30112233", "eidas": "DE/NL/X-1"}, "eidas",
+     "not both"),
+    ({"change": "add_organisation", "id": "bakkerij-de-vries", "name": "Bakkerij", "kvk": "30112233"}, "id",
+     "exists already"),
+    ({"change": "add_organisation", "name": "Rol B.V.", "kvk": "30112233", "role": "boss"}, "role", "not a role"),
+    ({"change": "add_organisation", "name": 7, "kvk": "30112233"}, "name", "non-empty string"),
     ({"change": "set_level", "person": "eva-kok", "level": "EH5"}, "level", "unknown level"),
     ({"change": "set_level", "person": "eva-kok", "level": "EH1"}, "level", "ended in 2021"),
     ({"change": "set_level", "person": "eva-kok", "level": 3}, "level", "non-empty string"),

@@ -14,12 +14,14 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from ehsaml import bindings, ns
-from ehsaml.dvclient import build_authn_request, post_form_fields, redirect_url, resolve_artifact
-from ehsaml.dvmeta import build_dv_metadata
+from ehsaml.dv.client import build_authn_request, post_form_fields, redirect_url, resolve_artifact
+from ehsaml.dv.metadata import build_dv_metadata
 from ehsaml.eherkenning import ATTR_BRANCH, Level
-from ehsaml.checks import Check, check_artifact_source
+from ehsaml.checks import Check
+from ehsaml.dv.checks import check_artifact_source
 from ehsaml.errors import SamlError
-from ehsaml.login import LoginResult, validate_artifact_login, validate_response
+from ehsaml.dv.login import LoginResult, validate_artifact_login, validate_response
+from ehsaml.dv.policy import DvPolicy
 from ehsaml.metadata import parse_entity
 from ehsaml.testids import PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
 from ehsaml.xml import parse_xml
@@ -67,8 +69,9 @@ class TestDV:
     broker_url: str
     entity_id: str = PORTAL_ENTITY_ID
     session: requests.Session = field(default_factory=requests.Session)
-    sent_ids: set = field(default_factory=set)
+    sent: dict = field(default_factory=dict)  # request ID → the ServiceID it asked for (None: not ours)
     artifact_timeout: float = 5  # seconds a resolve may take before the DV gives up
+    weakened: frozenset = frozenset()  # DV checks this test DV lets pass (DvPolicy.ignore_checks)
 
     __test__ = False  # not a pytest class
 
@@ -81,7 +84,7 @@ class TestDV:
     # --- sending -----------------------------------------------------------------------------------
     def request(self, *, binding: str = "redirect", relay_state: str | None = "state-1", **kwargs):
         request_id, element = build_authn_request(dv=self.entity_id, destination=self.sso_url, **kwargs)
-        self.sent_ids.add(request_id)
+        self.sent_request(request_id, kwargs.get("service_index"))
         if binding == "redirect":
             resp = self.session.get(redirect_url(self.sso_url, element, self.keypair, relay_state),
                                     allow_redirects=False, timeout=10)
@@ -89,6 +92,11 @@ class TestDV:
             resp = self.session.post(self.sso_url, data=post_form_fields(element, self.keypair, relay_state),
                                      allow_redirects=False, timeout=10)
         return request_id, resp
+
+    def sent_request(self, request_id: str, service_index: int | None) -> None:
+        """Remember a request sent, with the service its index names (no index: the default service)."""
+        service = dvconfig.VIEW if service_index is None else dvconfig.service_by_index(service_index)
+        self.sent[request_id] = service.service_id if service else None
 
     def login(self, *, binding: str = "redirect", min_level: Level | None = Level.EH3, **kwargs) -> Answer:
         _, resp = self.request(binding=binding, **kwargs)
@@ -110,7 +118,7 @@ class TestDV:
         if resp.status_code == 200 and 'name="SAMLResponse"' in resp.text:
             fields = form_fields(resp.text)
             element = bindings.decode_post(fields["SAMLResponse"], what="SAMLResponse")
-            result = validate_response(element, hm=self.hm, **self._expect(min_level))
+            result = validate_response(element, self.policy(min_level), hm=self.hm, outstanding=self.sent)
             return Answer(binding=ns.BINDING_POST, http=resp, result=self._used(result),
                           relay_state=fields.get("RelayState"))
         raise AssertionError(f"unexpected broker answer HTTP {resp.status_code}: {resp.text[:300]}")
@@ -118,7 +126,7 @@ class TestDV:
     def _used(self, result: LoginResult) -> LoginResult:
         """A request is answered once: its ID is no longer expected (as the example portal does)."""
         if any(c.check == "response_in_response_to" and c.passed for c in result.checks):
-            self.sent_ids.discard(result.in_response_to)
+            self.sent.pop(result.in_response_to, None)
         return result
 
     def resolve(self, artifact: str, *, min_level: Level | None = Level.EH3, **kwargs) -> LoginResult:
@@ -132,14 +140,15 @@ class TestDV:
             failed = Check("artifact_resolution", False, str(exc), "an ArtifactResponse within the timeout",
                            "SAMLBind 3.6.5: no ArtifactResponse, no login")
             return LoginResult(ok=False, status=(None, None, None), checks=(failed,), failure=failed)
-        return validate_artifact_login(ar, artifact_resolve_id=resolve_id, hm=self.hm,
-                                       require_artifact_signature=True, **self._expect(min_level))
+        return validate_artifact_login(ar, self.policy(min_level), hm=self.hm, artifact_resolve_id=resolve_id,
+                                       outstanding=self.sent)
 
-    def _expect(self, min_level):
-        return dict(dv_entity_id=self.entity_id, dv_keypair=self.keypair, acs_url=ACS_URL,
-                    expected_request_ids=self.sent_ids, min_level=min_level,
-                    own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT},
-                    own_service_uuids={VIEW_UUID, EDIT_UUID}, branch_service_ids=BRANCH_SERVICE_IDS)
+    def policy(self, min_level: Level | None = Level.EH3, **changes) -> DvPolicy:
+        """The example portal's checks (its services, catalogue rules, signed ArtifactResponse), as this DV."""
+        return DvPolicy(dv_entity_id=self.entity_id, acs_url=ACS_URL, keypair=self.keypair, min_level=min_level,
+                        own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT},
+                        own_service_uuids={VIEW_UUID, EDIT_UUID}, branch_service_ids=BRANCH_SERVICE_IDS,
+                        require_artifact_signature=True, ignore_checks=self.weakened, **changes)
 
 
 def form_fields(html_text: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 
 from ehsaml import bindings, ns
 from ehsaml.errors import SamlError
-from ehsaml.login import LoginResult
+from ehsaml.dv.login import LoginResult
 
 from .. import access, dvconfig
 from ..refusals import Refused

@@ -12,7 +12,7 @@ import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ehsaml.checks import CHECK_NAMES
+from ehsaml.dv.checks import CHECK_NAMES
 from ehsaml.datafile import DataFileError, read_yaml, schema_validator
 
 from . import mutations  # noqa: F401  (registers the mutations)

@@ -11,12 +11,12 @@ from datetime import datetime
 
 from lxml import etree
 
-from . import bindings, dsig, ns
-from .eherkenning import Level
-from .errors import MalformedInput, SamlError
-from .keys import KeyPair
-from .timeutil import fmt, utcnow
-from .xml import local_name, parse_xml, tostring
+from .. import bindings, dsig, ns
+from ..eherkenning import Level
+from ..errors import MalformedInput, SamlError
+from ..keys import KeyPair
+from ..timeutil import fmt, utcnow
+from ..xml import local_name, parse_xml, tostring
 
 SOAP_ACTION = "http://www.oasis-open.org/committees/security"
 MAX_SOAP_ANSWER_BYTES = 1_000_000
@@ -140,7 +140,7 @@ def resolve_artifact(
 ) -> tuple[str, etree._Element]:
     """POST a signed ArtifactResolve in a SOAP 1.1 envelope; return (ArtifactResolve ID, samlp:ArtifactResponse).
 
-    Check the answer with login.validate_artifact_response(..., artifact_resolve_id=<the ID>).
+    Check the answer with ehsaml.dv.login.validate_artifact_response(..., artifact_resolve_id=<the ID>).
     Raises ArtifactResolutionFailed on network errors, timeouts, HTTP errors and SOAP faults, and
     MalformedInput when the answer is not a SOAP envelope with an ArtifactResponse.
     """

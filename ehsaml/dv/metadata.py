@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from . import dsig, ns
-from .eherkenning import ID_KVK, ID_RSIN, Level
-from .keys import Certificate, KeyPair
-from .timeutil import fmt, utcnow
-from .xml import tostring
+from .. import dsig, ns
+from ..eherkenning import ID_KVK, ID_RSIN, Level
+from ..keys import Certificate, KeyPair
+from ..timeutil import fmt, utcnow
+from ..xml import tostring
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"

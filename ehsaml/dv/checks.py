@@ -1,0 +1,341 @@
+"""Small named checks a careful DV makes on what the broker sends (eherkenning-interface.md, last section).
+
+Each returns a `Check(check, passed, actual, expected, rule)`; none raises on bad input. The
+order and the stopping rule live in `ehsaml.dv.login`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable
+from datetime import datetime, timedelta
+
+from lxml import etree
+
+from .. import bindings, dsig, ns
+from ..checks import Check
+from ..eherkenning import Level, is_branch, is_kvk, is_rsin
+from ..errors import SamlError
+from ..metadata import EntityMetadata
+from ..timeutil import fmt, parse
+from ..xml import local_name
+
+
+# Every check a careful DV makes, by name: the names `Check.check` takes (here, in ehsaml.dv.login and in a
+# DV's own artifact handling: artifact_source before resolving, artifact_resolution for the SOAP call).
+# The fault catalogue's `expect.check` and the example portal's refusals name checks from this set only.
+CHECK_NAMES = frozenset({
+    "response_element", "response_signature", "response_issuer", "response_destination", "response_in_response_to",
+    "status", "single_assertion", "assertion_signature", "assertion_issuer", "conditions_time", "audience",
+    "subject_confirmation_method", "subject_confirmation_recipient", "subject_confirmation_in_response_to",
+    "subject_confirmation_expiry", "issue_instant", "authn_level", "attribute_names_unique", "identifiers_decrypted",
+    "legal_subject", "chain_mandate", "service_restriction", "service_id", "service_uuid", "identifier_formats",
+    "artifact_source", "artifact_resolution", "artifact_response_element", "artifact_response_signature",
+    "artifact_response_issuer", "artifact_response_in_response_to", "artifact_response_status",
+    "artifact_response_has_response",
+})
+
+
+def _c(check: str, passed: bool, actual, expected, rule: str) -> Check:
+    return Check(check=check, passed=bool(passed), actual=actual, expected=expected, rule=rule)
+
+
+def text_of(el: etree._Element | None) -> str | None:
+    """All direct text of an element, stripped: a comment inside (`123<!---->45`) cannot truncate it."""
+    return None if el is None else "".join(el.xpath("text()")).strip()
+
+
+def _issuer(el: etree._Element) -> str | None:
+    return text_of(el.find(ns.q("saml", "Issuer")))
+
+
+# --- the message itself ------------------------------------------------------------------------
+
+def check_element(el, tag: str, *, check: str) -> Check:
+    """The element is the expected SAML message, Version 2.0, with an ID."""
+    expected = f"{tag} with Version 2.0 and an ID"
+    if not isinstance(el, etree._Element):
+        return _c(check, False, type(el).__name__, expected, "SAML core 3.2.2: a SAML protocol message")
+    actual = f"{local_name(el)} Version={el.get('Version')!r} ID={el.get('ID')!r}"
+    ok = el.tag == ns.q("samlp", tag) and el.get("Version") == "2.0" and bool(el.get("ID"))
+    return _c(check, ok, actual, expected, "SAML core 3.2.2: ID and Version 2.0 are required")
+
+
+def check_signature(el: etree._Element, hm: EntityMetadata, *, check: str, required: bool, what: str) -> Check:
+    """Enveloped signature over `el` by a certificate from the broker's metadata (never the KeyInfo)."""
+    rule = "eHerkenning signing: signed by the HM certificate in its metadata, rsa-sha256, one Reference to the element"
+    expected = "a valid signature by the HM metadata certificate" + ("" if required else " (or none)")
+    if dsig.signature_of(el) is None:
+        if required:
+            return _c(check, False, f"{what} is not signed", expected, rule)
+        return _c(check, True, f"{what} is not signed (allowed here)", expected, rule)
+    try:
+        cert = dsig.verify(el, hm.signing_certs, where=what)
+    except SamlError as exc:
+        return _c(check, False, str(exc), expected, rule)
+    return _c(check, True, f"signed by certificate {cert.key_name[:16]}…", expected, rule)
+
+
+def check_issuer(el: etree._Element, hm_entity_id: str, *, check: str, what: str) -> Check:
+    issuer = el.find(ns.q("saml", "Issuer"))
+    fmt_attr = None if issuer is None else issuer.get("Format")
+    ok = _issuer(el) == hm_entity_id and fmt_attr in (None, ns.NAMEID_ENTITY)
+    actual = _issuer(el) if fmt_attr in (None, ns.NAMEID_ENTITY) else f"{_issuer(el)} (Format {fmt_attr})"
+    return _c(check, ok, actual, hm_entity_id, f"SAML core 2.2.5 / eHerkenning: the {what} Issuer is the HM entity ID")
+
+
+def check_destination(el: etree._Element, acs_url: str, *, required: bool) -> Check:
+    got = el.get("Destination")
+    ok = got == acs_url or (got is None and not required)
+    expected = acs_url if required else f"{acs_url} (or absent inside an ArtifactResponse)"
+    return _c("response_destination", ok, got, expected,
+              "SAML core 3.2.2 / SAMLBind 3.5.5.2: Destination must be this DV's ACS URL")
+
+
+def check_in_response_to(el: etree._Element, expected_ids: Container[str], *, check: str) -> Check:
+    got = el.get("InResponseTo")
+    ok = got is not None and got in expected_ids
+    return _c(check, ok, got, "the ID of a request this DV sent and has not used yet",
+              "SAML profiles 4.1.4.3: InResponseTo names an outstanding request of this DV (single use)")
+
+
+def read_status(el: etree._Element) -> tuple[str | None, str | None, str | None]:
+    """(top-level StatusCode, second-level StatusCode, StatusMessage)."""
+    status = el.find(ns.q("samlp", "Status"))
+    if status is None:
+        return None, None, None
+    top = status.find(ns.q("samlp", "StatusCode"))
+    second = None if top is None else top.find(ns.q("samlp", "StatusCode"))
+    message = text_of(status.find(ns.q("samlp", "StatusMessage")))
+    return (None if top is None else top.get("Value"), None if second is None else second.get("Value"),
+            message)
+
+
+def check_status(el: etree._Element, *, check: str = "status") -> Check:
+    top, second, message = read_status(el)
+    actual = " / ".join(s.rsplit(":", 1)[-1] for s in (top, second) if s) or "no samlp:Status"
+    if message:
+        actual += f" ({message})"
+    return _c(check, top == ns.STATUS_SUCCESS, actual, "Success",
+              "SAML core 3.2.2.2 / eHerkenning errors: only a Success status carries a login")
+
+
+# --- the assertion -----------------------------------------------------------------------------
+
+def check_single_assertion(response: etree._Element, assertion: etree._Element | None, error: str | None) -> Check:
+    """Exactly one Assertion or EncryptedAssertion directly in the Response, and no stray assertion elsewhere."""
+    plain = response.findall(ns.q("saml", "Assertion"))
+    encrypted = response.findall(ns.q("saml", "EncryptedAssertion"))
+    # The assertion's own Advice is covered by its signature. Keep the elements (not their id()):
+    # lxml makes a new proxy object per access once the old one is gone, so ids are not stable.
+    allowed = [x for a in plain for x in a.iter(ns.q("saml", "Assertion"))]
+    stray = [a for a in response.iter(ns.q("saml", "Assertion")) if not any(a is x for x in allowed)]
+    actual = f"{len(plain)} Assertion, {len(encrypted)} EncryptedAssertion, {len(stray)} elsewhere"
+    if error:
+        actual += f": {error}"
+    ok = len(plain) + len(encrypted) == 1 and not stray and assertion is not None
+    return _c("single_assertion", ok, actual, "exactly one (Encrypted)Assertion in the Response",
+              "SAML profiles 4.1.4.2 / eHerkenning: exactly one assertion; no second assertion anywhere in the document")
+
+
+def check_conditions_time(assertion: etree._Element, now: datetime, skew: timedelta) -> Check:
+    rule = "SAML core 2.5.1.2: NotBefore <= now < NotOnOrAfter (with clock skew)"
+    cond = assertion.find(ns.q("saml", "Conditions"))
+    if cond is None:
+        return _c("conditions_time", False, "no saml:Conditions", "a Conditions validity window", rule)
+    try:
+        not_before = parse(cond.get("NotBefore"), where="Conditions@NotBefore") if cond.get("NotBefore") else None
+        not_after = parse(cond.get("NotOnOrAfter"), where="Conditions@NotOnOrAfter")
+    except SamlError as exc:
+        return _c("conditions_time", False, str(exc), "UTC timestamps with a Z suffix", rule)
+    expected = f"{cond.get('NotBefore') or '(no NotBefore)'} <= now < {cond.get('NotOnOrAfter')}"
+    ok = (not_before is None or now + skew >= not_before) and now - skew < not_after
+    return _c("conditions_time", ok, f"now is {fmt(now)} (skew {skew.total_seconds():.0f}s)", expected, rule)
+
+
+def check_audience(assertion: etree._Element, dv_entity_id: str) -> Check:
+    restrictions = assertion.findall(f"{ns.q('saml', 'Conditions')}/{ns.q('saml', 'AudienceRestriction')}")
+    audiences = [[text_of(a) for a in r.findall(ns.q("saml", "Audience"))] for r in restrictions]
+    ok = bool(restrictions) and all(dv_entity_id in group for group in audiences)
+    actual = [a for group in audiences for a in group] or "no AudienceRestriction"
+    return _c("audience", ok, actual, dv_entity_id,
+              "SAML core 2.5.1.4 / eHerkenning: Audience must be the DV entity ID")
+
+
+def bearer_confirmation_data(assertion: etree._Element) -> etree._Element | None:
+    for sc in assertion.findall(f"{ns.q('saml', 'Subject')}/{ns.q('saml', 'SubjectConfirmation')}"):
+        if sc.get("Method") == ns.CM_BEARER:
+            data = sc.find(ns.q("saml", "SubjectConfirmationData"))
+            return data if data is not None else etree.Element(ns.q("saml", "SubjectConfirmationData"))
+    return None
+
+
+def check_confirmation_method(assertion: etree._Element) -> Check:
+    methods = [sc.get("Method") for sc in
+               assertion.findall(f"{ns.q('saml', 'Subject')}/{ns.q('saml', 'SubjectConfirmation')}")]
+    return _c("subject_confirmation_method", ns.CM_BEARER in methods, methods or "no SubjectConfirmation",
+              ns.CM_BEARER, "SAML profiles 4.1.4.2: a bearer SubjectConfirmation is required")
+
+
+def check_confirmation_recipient(data: etree._Element, acs_url: str) -> Check:
+    got = data.get("Recipient")
+    return _c("subject_confirmation_recipient", got == acs_url, got, acs_url,
+              "SAML profiles 4.1.4.2: SubjectConfirmationData Recipient must be this DV's ACS URL")
+
+
+def check_confirmation_in_response_to(data: etree._Element, response_irt: str | None) -> Check:
+    got = data.get("InResponseTo")
+    return _c("subject_confirmation_in_response_to", got is not None and got == response_irt, got, response_irt,
+              "SAML profiles 4.1.4.2: SubjectConfirmationData InResponseTo must be the request's ID")
+
+
+def check_confirmation_expiry(data: etree._Element, now: datetime, skew: timedelta) -> Check:
+    rule = "SAML profiles 4.1.4.2: SubjectConfirmationData NotOnOrAfter is required and not passed"
+    try:
+        not_after = parse(data.get("NotOnOrAfter"), where="SubjectConfirmationData@NotOnOrAfter")
+    except SamlError as exc:
+        return _c("subject_confirmation_expiry", False, str(exc), "a NotOnOrAfter in the future", rule)
+    return _c("subject_confirmation_expiry", now - skew < not_after, f"now is {fmt(now)}",
+              f"before {data.get('NotOnOrAfter')}", rule)
+
+
+def check_level(assertion: etree._Element, min_level: Level | None) -> tuple[Check, Level | None]:
+    rule = "eHerkenning LoA: AuthnContextClassRef is a known level, at least the level the service requires"
+    statements = assertion.findall(ns.q("saml", "AuthnStatement"))
+    refs = [text_of(r) for s in statements
+            for r in s.findall(f"{ns.q('saml', 'AuthnContext')}/{ns.q('saml', 'AuthnContextClassRef')}")]
+    expected = f"at least {min_level.label}" if min_level else "a known eHerkenning level"
+    if len(statements) != 1 or len(refs) != 1:
+        return _c("authn_level", False, f"{len(statements)} AuthnStatement, {len(refs)} AuthnContextClassRef",
+                  f"one AuthnStatement with {expected}", rule), None
+    try:
+        level = Level.parse(refs[0])
+    except ValueError:
+        return _c("authn_level", False, refs[0], expected, rule), None
+    ok = min_level is None or level >= min_level
+    return _c("authn_level", ok, level.label, expected, rule), level
+
+
+def own_attributes(assertion: etree._Element) -> list[etree._Element]:
+    """The saml:Attribute elements of the assertion's own AttributeStatements (not those in Advice)."""
+    return assertion.findall(f"{ns.q('saml', 'AttributeStatement')}/{ns.q('saml', 'Attribute')}")
+
+
+def check_unique_attribute_names(assertion: etree._Element) -> Check:
+    names = [a.get("Name") for a in own_attributes(assertion)]
+    repeated = sorted({n for n in names if names.count(n) > 1}, key=str)
+    return _c("attribute_names_unique", not repeated, repeated or "no Name repeated", "no Name repeated",
+              "eHerkenning: one saml:Attribute per Name; a repeated Name is refused")
+
+
+def check_own_value(values: list[str], own: Iterable[str] | None, *, check: str, attribute: str,
+                    requested: str | None = None) -> Check:
+    """A ServiceID / ServiceUUID attribute: one value, one of this DV's own (when the set is given), and the
+    one the request asked for (`requested`: the ServiceID its AttributeConsumingServiceIndex names)."""
+    short = attribute.rsplit(":", 1)[-1]
+    rule = f"eHerkenning: the {short} is one of this DV's own services" + (
+        ", the one the request's AttributeConsumingServiceIndex named" if requested else "")
+    actual = values[0] if len(values) == 1 else values or "missing"
+    if own is None and requested is None:
+        return _c(check, len(values) <= 1, actual, "(not checked: no own set given)", rule)
+    ok = len(values) == 1 and (own is None or values[0] in set(own)) and requested in (None, values[0])
+    return _c(check, ok, actual, requested or sorted(set(own)), rule)
+
+
+def check_identifier_formats(*, kvk: str | None, rsin: str | None, branch: str | None,
+                             intermediary_kvk: str | None) -> Check:
+    bad = []
+    for label, value, test in (("KvK number", kvk, is_kvk), ("RSIN", rsin, is_rsin),
+                               ("vestigingsnummer", branch, is_branch), ("intermediary KvK", intermediary_kvk, is_kvk)):
+        if value is not None and not test(value):
+            bad.append(f"{label} {value!r}")
+    return _c("identifier_formats", not bad, bad or "all well-formed",
+              "KvK 8 digits, RSIN 9 digits passing the 11-test, vestigingsnummer 12 digits",
+              "eHerkenning attributes: number formats")
+
+
+# --- artifacts ---------------------------------------------------------------------------------
+
+def check_artifact_source(artifact: str, hm: EntityMetadata) -> Check:
+    """The SAMLart is a type 0x0004 artifact from this broker naming one of its resolution endpoints."""
+    rule = "SAMLBind 3.6.4: SourceID = SHA-1(HM entity ID); EndpointIndex names an ArtifactResolutionService"
+    expected = f"SourceID {bindings.source_id_of(hm.entity_id).hex()}, index in {[e.index for e in hm.artifact_resolution]}"
+    try:
+        art = bindings.Artifact.decode(artifact)
+    except SamlError as exc:
+        return _c("artifact_source", False, str(exc), expected, rule)
+    ok = (art.source_id == bindings.source_id_of(hm.entity_id)
+          and any(e.index == art.endpoint_index for e in hm.artifact_resolution))
+    return _c("artifact_source", ok, f"SourceID {art.source_id.hex()}, index {art.endpoint_index}", expected, rule)
+
+
+def check_has_response(artifact_response: etree._Element) -> tuple[Check, etree._Element | None]:
+    inner = [c for c in artifact_response if isinstance(c.tag, str) and c.tag == ns.q("samlp", "Response")]
+    ok = len(inner) == 1
+    actual = "1 samlp:Response" if ok else (
+        "no Response: artifact unknown or used" if not inner else f"{len(inner)} samlp:Response elements")
+    return _c("artifact_response_has_response", ok, actual, "exactly one samlp:Response",
+              "SAMLBind 3.6.6 / SAML core 3.5.2: an unknown or used artifact gives an empty ArtifactResponse"), (
+        inner[0] if ok else None)
+
+
+# --- times and eHerkenning identifiers (added with the fault catalogue, issue 5) ----------------
+
+def check_issue_instant(el: etree._Element, now: datetime, skew: timedelta, max_age: timedelta, *, what: str) -> Check:
+    """IssueInstant is a UTC time not in the future and not older than `max_age` (both with skew)."""
+    rule = "SAML core 1.3.3 / 3.2.2: IssueInstant is the UTC time of issue; a message far off the DV's clock is refused"
+    expected = f"between {fmt(now - max_age - skew)} and {fmt(now + skew)}"
+    try:
+        issued = parse(el.get("IssueInstant"), where=f"{what}@IssueInstant")
+    except SamlError as exc:
+        return _c("issue_instant", False, str(exc), expected, rule)
+    ok = now - max_age - skew <= issued <= now + skew
+    return _c("issue_instant", ok, f"{what} IssueInstant {el.get('IssueInstant')}", expected, rule)
+
+
+def check_legal_subject(identifiers: list[tuple[str, str]], *, allow_rsin_only: bool = False) -> Check:
+    """The LegalSubjectID names one company: one KvK number (with at most one RSIN), or one eIDAS identifier.
+
+    `identifiers` are (slot, value) pairs, slot one of kvk, rsin, eidas. An RSIN alone is refused
+    unless `allow_rsin_only` (a DV whose catalogue accepts RSIN alone)."""
+    rule = "eHerkenning LegalSubjectID: one represented company, at most one identifier of each type"
+    count = {slot: sum(1 for s, _ in identifiers if s == slot) for slot in ("kvk", "rsin", "eidas")}
+    problems = [f"{n} {slot} values" for slot, n in count.items() if n > 1]
+    if not identifiers:
+        problems.append("no LegalSubjectID")
+    if count["eidas"] and (count["kvk"] or count["rsin"]):
+        problems.append("an eIDAS identifier together with a KvK number or RSIN")
+    if count["rsin"] and not count["kvk"] and not allow_rsin_only:
+        problems.append("an RSIN without a KvK number")
+    expected = "one KvK number (and at most one RSIN), or one eIDAS identifier"
+    return _c("legal_subject", not problems, problems or f"{count}", expected, rule)
+
+
+def check_chain_mandate(intermediary_kvks: list[str], intermediary_names: list[str], represented_kvk: str | None) -> Check:
+    """A chain mandate names one intermediary, by KvK number and name, other than the represented company."""
+    rule = "eHerkenning chain mandate: IntermediateEntityID (KvK) and the intermediary's CompanyName, one each"
+    if not intermediary_kvks and not intermediary_names:
+        return _c("chain_mandate", True, "no chain mandate", "both or neither intermediary attribute", rule)
+    problems = []
+    if len(intermediary_kvks) != 1:
+        problems.append(f"{len(intermediary_kvks)} intermediary KvK numbers")
+    if len(intermediary_names) != 1:
+        problems.append(f"{len(intermediary_names)} intermediary names")
+    if represented_kvk is not None and represented_kvk in intermediary_kvks:
+        problems.append(f"the intermediary {represented_kvk} is the represented company itself")
+    return _c("chain_mandate", not problems, problems or "one intermediary",
+              "one intermediary KvK number and name, not the represented company", rule)
+
+
+def check_service_restriction(branches: list[str], service_id: str | None,
+                              branch_service_ids: Iterable[str] | None) -> Check:
+    """At most one Vestigingsnr, and only for a service whose catalogue entry allows the restriction."""
+    rule = "eHerkenning catalogue: ServiceRestrictionsAllowed; one Vestigingsnr, only where the service allows it"
+    allowed = None if branch_service_ids is None else set(branch_service_ids)
+    problems = []
+    if len(branches) > 1:
+        problems.append(f"{len(branches)} Vestigingsnr values")
+    if branches and allowed is not None and service_id not in allowed:
+        problems.append(f"a Vestigingsnr for {service_id}, which allows no branch restriction")
+    expected = "no Vestigingsnr, or one for a service that allows it" + (
+        "" if allowed is None else f" ({sorted(allowed)})")
+    return _c("service_restriction", not problems, problems or (branches[0] if branches else "none"), expected, rule)
