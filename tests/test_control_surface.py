@@ -15,7 +15,7 @@ from brokerserver import serve_broker
 from conftest import journal, queue
 
 from ehsaml import bindings
-from ehsaml.dvclient import build_authn_request, redirect_url
+from ehsaml.dv.client import build_authn_request, redirect_url
 
 
 def state(broker_url: str) -> dict:
