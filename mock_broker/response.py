@@ -10,6 +10,7 @@ from lxml import etree
 from ehsaml import dsig, ns, timeutil, xenc
 from ehsaml import eherkenning as eh
 from ehsaml.keys import KeyPair
+from ehsaml.xml import parse_xml
 
 from .authn import PendingLogin
 from .decide import Identity, Outcome
@@ -168,7 +169,13 @@ def build_artifact_response(*, settings: BrokerSettings, keypair: KeyPair, in_re
     _sub(ar, "saml", "Issuer", settings.entity_id)
     status_element(ar, ns.STATUS_SUCCESS, None, None)
     if inner is not None:
-        ar.append(inner)
+        # Spliced in as text, not appended: on append lxml drops the inner message's own declaration of a
+        # namespace the ArtifactResponse declares too (by URI), so a Response with other prefixes
+        # (saml2p:) would be re-prefixed, and exc-c14n, which is prefix-sensitive, would break its signature.
+        text = etree.tostring(ar, encoding="unicode")
+        closing = text.rindex("</")
+        ar = parse_xml((text[:closing] + etree.tostring(inner, encoding="unicode") + text[closing:]).encode("utf-8"),
+                       what="ArtifactResponse")
     dsig.sign(ar, keypair)
     return ar
 
