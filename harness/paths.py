@@ -9,7 +9,7 @@
 
 A plain key may hold colons (`urn:etoegang:core:ServiceID`) but not dots, brackets or quotes: quote it.
 A value that is not there reads as MISSING, which equals nothing (not even null), so an expectation is
-never met by a field the portal does not send.
+never met by a field the portal does not send; a null on the way reads as null (the portal sent it).
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ def parse(path: str) -> tuple[str | int, ...]:
 def read(data: Any, path: str | tuple) -> Any:
     """The value at `path` in `data`, or MISSING."""
     for part in parse(path) if isinstance(path, str) else path:
+        if data is None:  # a null on the way (last_refusal: null): the portal says there is nothing
+            return None
         if isinstance(part, int):
             if not isinstance(data, list) or not -len(data) <= part < len(data):
                 return MISSING
