@@ -62,7 +62,7 @@ def advice(ctx):
     now = timeutil.utcnow()
     until = timeutil.fmt(now + timedelta(seconds=ctx.broker.settings.assertion_lifetime_seconds))
     _advice(assertion, settings=ctx.broker.settings, keypair=ctx.keypair, dv=ctx.dv, identity=ctx.outcome.identity,
-            now=now, until=until)
+            now=now, until=until, name_id=assertion.find(f"{_q('Subject')}/{_q('NameID')}").text)
     made = assertion.find(_q("Advice"))
     assertion.find(_q("Conditions")).addnext(made)  # schema order: Issuer, Subject, Conditions, Advice, statements
     _resign(ctx)
