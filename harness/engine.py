@@ -134,10 +134,11 @@ class Run:
     # --- before anything runs: can the profile do and observe every step? -------------------------
     def preflight(self) -> None:
         p, s = self.profile, self.scenario
-        missing = sorted(set(s.rules) - p.rules) if p.rules is not None else []
+        by_number = lambda rules: sorted(rules, key=lambda r: int(r[1:]))  # noqa: E731
+        missing = by_number(set(s.rules) - p.rules) if p.rules is not None else []
         if missing:
             raise CannotDo(f"the portal does not implement rule {', '.join(missing)} (profile rules: "
-                           f"{', '.join(sorted(p.rules)) or 'none'})")
+                           f"{', '.join(by_number(p.rules)) or 'none'})")
         if s.portal == "empty" or isinstance(s.portal, dict):
             p.state("reset" if s.portal == "empty" else "seed")
         for step in s.steps:
@@ -339,7 +340,7 @@ class Run:
         if "refused" in e or "allowed" in e:
             if page is None:
                 raise HarnessError(f"step {step.index}: 'refused'/'allowed' needs a step that loads a page")
-            code = self.profile.refusal_code(page.text)
+            code = self.profile.refusal_code(page.text, e.get("refused"))
             shown = self.profile.shows_refusal(page.text)
             if "refused" in e:
                 checks.append(expect.refused(page, code, shown, self.profile.refusal_statuses, e["refused"],

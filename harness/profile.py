@@ -124,17 +124,18 @@ class Profile:
         spec = self.data.get("refusals", {})
         return bool(spec.get("code_pattern") or spec.get("texts") or spec.get("page"))
 
-    def refusal_code(self, page_text: str) -> str | None:
-        """The reason code the page shows: by the profile's code pattern, or by its per-code texts."""
+    def refusal_code(self, page_text: str, expected: str | None = None) -> str | None:
+        """The reason code the page shows: by the profile's code pattern, or by its per-code texts (where a
+        portal shows one text for several reasons, the expected one when its text is there)."""
         spec = self.data.get("refusals", {})
         if spec.get("code_pattern"):
             m = re.search(spec["code_pattern"], page_text)
             if m:
                 return m.group(1)
-        for code, pattern in (spec.get("texts") or {}).items():
-            if re.search(pattern, page_text):
-                return code
-        return None
+        texts = spec.get("texts") or {}
+        if expected in texts and re.search(texts[expected], page_text):
+            return expected
+        return next((code for code, pattern in texts.items() if re.search(pattern, page_text)), None)
 
     def shows_refusal(self, page_text: str) -> bool:
         """The page is one of this portal's refusals: it shows a reason code, or matches refusals.page."""

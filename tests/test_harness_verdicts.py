@@ -70,7 +70,7 @@ def test_a_rule_the_portal_does_not_implement_skips(profile, scenarios, tmp_path
                                                                                 rules=["P2", "P11", "P12"]))
     verdicts = {r.scenario.id: (r.verdict, r.reason) for r in result.results}
     assert verdicts["kvk-unknown"] == (Verdict.SKIPPED, "the portal does not implement rule P4 (profile rules: "
-                                                        "P11, P12, P2)")
+                                                        "P2, P11, P12)")
     assert verdicts["loa-eh2-refused"][0] == Verdict.PASSED
 
 
