@@ -82,3 +82,21 @@ def _profile_for_other_services(profile):
     data = dict(profile.data, login="/login?service=1",
                 login_by_binding={b: f"/login?service=1&binding={b}" for b in ("artifact", "post")})
     return replace(profile, data=data)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_missing_check_masked_by_another_shows_as_a_warning_or_with_strict_reasons_a_failure(profile, strict):
+    """Without its assertion-signature check, the portal still refuses an assertion whose Audience was changed after
+    signing, but by its audience check: refused for another reason than the catalogue's."""
+    result = run(lambda broker: [s for s in fault_scenarios(broker) if s.id == "security-sig-assertion-changed-audience"],
+                 profile, portal_args=("--defect", "ignore-assertion-signature"), strict_reasons=strict)
+    [r] = result.results
+    if not strict:
+        assert r.verdict == Verdict.PASSED and result.ok
+        assert r.warnings == ["refused for another reason: refused by check audience (the catalogue expects "
+                              "assertion_signature to fail first; a missing check may be masked by another)"]
+    else:
+        assert r.verdict == Verdict.FAILED and not result.ok
+        step, check = r.first_failure
+        assert (check.check, check.actual, check.expected) == ("refusal_reason", "refused by check audience",
+                                                               "assertion_signature")
