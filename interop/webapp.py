@@ -103,6 +103,60 @@ _REASONS = {200: "OK", 302: "Found", 303: "See Other", 400: "Bad Request", 403: 
             500: "Internal Server Error"}
 
 
+# --- the pages every one of these portals has, around its library's login and ACS ---------------------
+
+USER_FIELDS = ("kvk", "rsin", "intermediary_kvk", "acting_subject", "company", "service_id", "level")
+QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:"
+
+
+def refuse(req: Request, reason: str) -> Response:
+    """The portal's refusal page (HTTP 403) with the reason; no session."""
+    req.session.pop("user", None)
+    req.session["refused"] = reason
+    return page("Inloggen mislukt / Login refused", f"<p id='reason'>{esc(reason)}</p>", 403)
+
+
+def logged_in(req: Request, ids: dict[str, str], attrs: dict, **more) -> Response:
+    """The session after a login the library accepted. The portal's own rule: it acts for a company it knows
+    by KvK number, so an answer without one (in the decrypted LegalSubjectID) is refused."""
+    if not ids.get(QUALIFIER + "KvKnr"):
+        return refuse(req, "no KvK number in the answer (LegalSubjectID)")
+    first = lambda name: next((v for v in attrs.get(name) or [] if isinstance(v, str)), None)  # noqa: E731
+    req.session["user"] = {
+        "kvk": ids.get(QUALIFIER + "KvKnr"), "rsin": ids.get(QUALIFIER + "RSIN"), "acting_subject": ids.get(QUALIFIER + "Pseudo"),
+        "intermediary_kvk": first("urn:etoegang:1.9:IntermediateEntityID:KvKnr"),
+        "company": " ".join(v for v in attrs.get("urn:etoegang:1.11:attribute-represented:CompanyName") or []
+                            if isinstance(v, str)),
+        "service_id": first("urn:etoegang:core:ServiceID"), **more}
+    req.session.pop("refused", None)
+    return redirect("/home", 303)
+
+
+def portal_routes(title: str, login_path: str = "/login") -> dict:
+    """/, /home (the company logged in for), /whoami (JSON for the harness) and /logout."""
+    def index(req):
+        return page(title, f"<p><a href='{esc(login_path)}'>Inloggen met eHerkenning</a></p>")
+
+    def home(req):
+        user = req.session.get("user")
+        if not user:
+            return redirect("/")
+        return page("Ingelogd / Logged in", f"<p>Namens <b id='company'>{esc(user['company'])}</b> "
+                                            f"(KvK {esc(user['kvk'])})</p><form method='post' action='/logout'>"
+                                            "<button>Uitloggen</button></form>")
+
+    def whoami(req):
+        user = req.session.get("user") or {}
+        return as_json({"logged_in": bool(user), **{k: user.get(k) for k in USER_FIELDS},
+                        "refused": req.session.get("refused")})
+
+    def logout(req):
+        req.session.clear()
+        return redirect("/", 303)
+
+    return {"/": index, "/home": home, "/whoami": whoami, "/logout": logout}
+
+
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 

@@ -33,12 +33,11 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from webapp import Response, as_json, esc, page, redirect, serve, wsgi  # noqa: E402
+from webapp import Response, logged_in, portal_routes, redirect, refuse, serve, wsgi  # noqa: E402
 
 LOA3 = "urn:etoegang:core:assurance-class:loa3"
 NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion"}
 LEGAL, ACTING = "urn:etoegang:core:LegalSubjectID", "urn:etoegang:core:ActingSubjectID"
-QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:"
 
 
 def sp_config(args, base: str, idp_metadata: str) -> SPConfig:
@@ -101,50 +100,15 @@ def main() -> None:
             ids = identifiers(client, str(assertion))
         except Exception as exc:  # SecurityContext.decrypt raises DecryptError for an EncryptedID it cannot decrypt
             return refuse(req, f"the identifiers cannot be decrypted ({type(exc).__name__}: {exc})")
-        if not ids.get(QUALIFIER + "KvKnr"):  # the portal's own rule: it acts for a company it knows by KvK
-            return refuse(req, "no KvK number in the answer (LegalSubjectID)")
-        attrs = response.ava
-        req.session["user"] = {
-            "kvk": ids.get(QUALIFIER + "KvKnr"), "rsin": ids.get(QUALIFIER + "RSIN"),
-            "acting_subject": ids.get(QUALIFIER + "Pseudo"),
-            "intermediary_kvk": (attrs.get("urn:etoegang:1.9:IntermediateEntityID:KvKnr") or [None])[0],
-            "company": " ".join(v for v in attrs.get("urn:etoegang:1.11:attribute-represented:CompanyName", [])
-                                if isinstance(v, str)),
-            "level": [s.authn_context.authn_context_class_ref.text for s in assertion.authn_statement],
-        }
-        req.session.pop("refused", None)
-        return redirect("/home", 303)
-
-    def refuse(req, reason: str):
-        req.session.pop("user", None)
-        req.session["refused"] = reason
-        return page("Inloggen mislukt / Login refused", f"<p id='reason'>{esc(reason)}</p>", 403)
-
-    def home(req):
-        user = req.session.get("user")
-        if not user:
-            return redirect("/")
-        return page("Ingelogd / Logged in", f"<p>Namens <b id='company'>{esc(user['company'])}</b> "
-                                            f"(KvK {esc(user['kvk'])})</p>")
-
-    def whoami(req):
-        user = req.session.get("user") or {}
-        return as_json({"logged_in": bool(user), **{k: user.get(k) for k in (
-            "kvk", "rsin", "intermediary_kvk", "acting_subject", "company", "level")},
-            "refused": req.session.get("refused")})
-
-    def logout(req):
-        req.session.clear()
-        return redirect("/", 303)
+        return logged_in(req, ids, response.ava,
+                         level=[s.authn_context.authn_context_class_ref.text for s in assertion.authn_statement])
 
     def metadata(req):
         text = metadata_xml.decode() if isinstance(metadata_xml, bytes) else metadata_xml
         return Response(200, text, "application/samlmetadata+xml")
 
-    def index(req):
-        return page("pysaml2 portaal (TEST ONLY)", "<p><a href='/login'>Inloggen met eHerkenning</a></p>")
-
-    serve(wsgi({"/": index, "/login": login, "/saml2/acs": acs, "/home": home, "/whoami": whoami, "/logout": logout, "/saml2/metadata": metadata}), args.port)
+    serve(wsgi({**portal_routes("pysaml2 portaal (TEST ONLY)"), "/login": login, "/saml2/acs": acs,
+                "/saml2/metadata": metadata}), args.port)
 
 
 def identifiers(client: Saml2Client, assertion_xml: str) -> dict[str, str]:

@@ -25,12 +25,11 @@ from onelogin.saml2.utils import OneLogin_Saml2_Utils
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 from driver import LOA3, EHerkenningSettings  # noqa: E402  (the driver's settings: one place for both)
-from webapp import as_json, esc, page, redirect, serve, wsgi, Response  # noqa: E402
+from webapp import Response, logged_in, page, portal_routes, redirect, refuse, serve, wsgi  # noqa: E402
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 NS = {"saml": SAML, "xenc": "http://www.w3.org/2001/04/xmlenc#"}
 LEGAL, ACTING = "urn:etoegang:core:LegalSubjectID", "urn:etoegang:core:ActingSubjectID"
-QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:"
 
 
 def settings_for(args, base: str) -> dict:
@@ -92,50 +91,12 @@ def main() -> None:
             ids = identifiers(auth, key)
         except Exception as exc:  # decrypt_element raises (xmlsec.Error) for an EncryptedID it cannot decrypt
             return refuse(req, f"the identifiers cannot be decrypted ({type(exc).__name__}: {exc})")
-        if not ids.get(QUALIFIER + "KvKnr"):  # the portal's own rule: it acts for a company it knows by KvK
-            return refuse(req, "no KvK number in the answer (LegalSubjectID)")
-        attrs = auth.get_attributes()
-        req.session["user"] = {
-            "kvk": ids.get(QUALIFIER + "KvKnr"), "rsin": ids.get(QUALIFIER + "RSIN"),
-            "acting_subject": ids.get(QUALIFIER + "Pseudo"),
-            "intermediary_kvk": (attrs.get("urn:etoegang:1.9:IntermediateEntityID:KvKnr") or [None])[0],
-            "company": " ".join(attrs.get("urn:etoegang:1.11:attribute-represented:CompanyName") or []),
-            "service_id": (attrs.get("urn:etoegang:core:ServiceID") or [None])[0],
-            "level": auth.get_last_authn_contexts(),
-        }
-        req.session.pop("refused", None)
-        return redirect("/home", 303)
-
-    def refuse(req, reason: str):
-        req.session.pop("user", None)
-        req.session["refused"] = reason
-        return page("Inloggen mislukt / Login refused", f"<p id='reason'>{esc(reason)}</p>", 403)
-
-    def home(req):
-        user = req.session.get("user")
-        if not user:
-            return redirect("/")
-        return page("Ingelogd / Logged in", f"<p>Namens <b id='company'>{esc(user['company'])}</b> "
-                                            f"(KvK {esc(user['kvk'])})</p><form method='post' action='/logout'>"
-                                            "<button>Uitloggen</button></form>")
-
-    def whoami(req):
-        user = req.session.get("user") or {}
-        return as_json({"logged_in": bool(user), **{k: user.get(k) for k in (
-            "kvk", "rsin", "intermediary_kvk", "acting_subject", "company", "service_id", "level")},
-            "refused": req.session.get("refused")})
-
-    def logout(req):
-        req.session.clear()
-        return redirect("/", 303)
+        return logged_in(req, ids, auth.get_attributes(), level=auth.get_last_authn_contexts())
 
     def metadata(req):
         return Response(200, settings.get_sp_metadata().decode(), "application/samlmetadata+xml")
 
-    def index(req):
-        return page("python3-saml portaal (TEST ONLY)", "<p><a href='/login'>Inloggen met eHerkenning</a></p>")
-
-    serve(wsgi({"/": index, "/login": login, "/saml/acs": acs, "/home": home, "/whoami": whoami, "/logout": logout,
+    serve(wsgi({**portal_routes("python3-saml portaal (TEST ONLY)"), "/login": login, "/saml/acs": acs,
                 "/saml/metadata": metadata}), args.port)
 
 
