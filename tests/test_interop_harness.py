@@ -17,6 +17,7 @@ from brokerserver import serve_broker
 from harness import report
 from harness.cli import main as harness_main
 from harness.engine import Verdict
+from harness.profile import PROFILE_DIR
 from harness.runner import EXIT_NOTHING_TESTED, run
 from harness.scenario import load_suite
 from harness.security import fault_scenarios
@@ -94,3 +95,15 @@ def test_init_and_profile_check_on_a_portal_the_harness_was_not_built_for(broker
     assert "OK   login.view (artifact): the portal resolved the artifact" in text
     assert "OK   whoami.fields.acting_subject" in text and "SKIP whoami.fields.rights" in text
     assert "OK   refusals: a cancel at the broker ended on HTTP 200" in text
+
+
+def test_the_documented_commands_give_a_green_run(broker, capsys):
+    """docs/own-portal.md, steps 2 and 5, as a user types them: --register, the shipped profile and list, exit 0."""
+    with portal_app("python3_saml", broker, register=False) as app:
+        code = harness_main(["run", "--suite", "all", "--register", "--broker-url", broker, "--portal-url", app.url,
+                             "--profile", app.profile.source, "--expected-failures",
+                             str(PROFILE_DIR / "expected-failures" / "python3-saml.yaml")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    summary = next(line for line in out.splitlines() if " scenarios against python3-saml " in line)
+    assert "passed" in summary and "xfail" in summary and "failed" not in summary, summary
