@@ -8,6 +8,7 @@ loopback port, trusting a broker the test started, registered with it as its pro
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,7 @@ def portal_app(library: str, broker_url: str, *, register: bool = True):
         yield running
     finally:
         stop_process(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _wait(running: Running) -> None:
