@@ -189,9 +189,15 @@ SOAP_CONTENT_TYPES = ("text/xml", "application/soap+xml")
 
 
 def soap_envelope(body: etree._Element) -> etree._Element:
-    env = etree.Element(ns.q("soap", "Envelope"), nsmap={"soap": ns.SOAP})
-    etree.SubElement(env, ns.q("soap", "Body")).append(body)
-    return env
+    """A SOAP 1.1 envelope around `body`, which keeps its bytes: it is serialised into the envelope's text.
+
+    Not appended: moving an element into another document, lxml maps every namespace of the subtree onto
+    the first declaration of that namespace URI it finds from the moved element up, so a message nested
+    with other prefixes (a saml2p:Response in an ArtifactResponse) would be re-prefixed, and exc-c14n,
+    which is prefix-sensitive, would break its signature. `body` itself is left as it was."""
+    text = (f'<soap:Envelope xmlns:soap="{ns.SOAP}"><soap:Body>'.encode() + etree.tostring(body)
+            + b"</soap:Body></soap:Envelope>")
+    return parse_xml(text, what="SOAP envelope")
 
 
 def soap_body(envelope: etree._Element, *, what: str) -> etree._Element:

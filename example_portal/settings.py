@@ -29,6 +29,7 @@ class Defect(enum.Enum):
     IGNORE_TIME = "ignore-time"
     IGNORE_LEVEL = "ignore-level"
     STALE_KVK_CACHE = "stale-kvk-cache"  # known KvK numbers read once, never again: a contract fix never helps
+    REFUSE_ALL = "refuse-all"  # every answer refused as failing its signature: passes every hostile case, no control
 
     @property
     def ignored_check(self) -> str | None:

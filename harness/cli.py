@@ -12,7 +12,8 @@ from ehsaml.datafile import DataFileError
 from . import report
 from .cases import load_cases
 from .profile import DEFAULT_PROFILE, load_profile
-from .runner import load_expected_failures, run
+from .brokerapi import Broker, HarnessError
+from .runner import EXIT_BAD_INPUT, load_expected_failures, run
 from .scenario import SCENARIO_DIR, load_suite, select
 from .security import fault_scenarios
 from .servers import ServerError
@@ -44,11 +45,19 @@ def _main(argv: list[str] | None) -> int:
     r.add_argument("--portal-url", help="a running portal (default: the runner starts the example portal)")
     r.add_argument("--workers", type=int, default=1, help="parallel workers, each with its own broker and portal")
     r.add_argument("--expected-failures", help="YAML list of {id, reason} that fail today on purpose")
+    r.add_argument("--register", action="store_true",
+                   help="register the portal's metadata (the profile's metadata, catalogue and register.options) "
+                        "with the broker at --broker-url first")
+    r.add_argument("--keep-world", action="store_true",
+                   help="use the broker's world as it is: do not bind its mandates to the portal's services")
+    r.add_argument("--strict-reasons", action="store_true",
+                   help="a hostile answer refused by another check than the catalogue's fails (default: a warning)")
     r.add_argument("--junit", help="write JUnit XML here")
     r.add_argument("--html", help="write the HTML report here")
     _add_inspect_reproduce(sub)
+    _add_init_profile(sub)
     args = parser.parse_args(argv)
-    if args.command in ("inspect", "reproduce"):
+    if args.command in ("inspect", "reproduce", "init", "profile"):
         return args.handler(args)
     try:
         scenarios = load_suite(args.scenarios, builtin=not args.no_builtin)
@@ -64,19 +73,31 @@ def _main(argv: list[str] | None) -> int:
                 print("harness: no scenario matches that selection", file=sys.stderr)
                 return 2
         profile = load_profile(args.profile)
-        xfail = load_expected_failures(args.expected_failures, {s.id for s in scenarios}) \
-            if args.expected_failures else {}
+        known = None if args.suite != "faq" else {s.id for s in scenarios}  # security ids: the broker's catalogue
+        xfail = load_expected_failures(args.expected_failures, known) if args.expected_failures else {}
+        if args.register:
+            _register(args, profile)
         result = run(chosen, profile, broker_url=args.broker_url, portal_url=args.portal_url, workers=args.workers,
-                     expected_failures=xfail)
-    except (DataFileError, ServerError, ValueError) as exc:
+                     expected_failures=xfail, bind_world=not args.keep_world, strict_reasons=args.strict_reasons)
+    except (DataFileError, ServerError, ValueError, HarnessError) as exc:
         print(f"harness: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     print(report.console(result))
     if args.junit:
         report.junit(result, Path(args.junit))
     if args.html:
         report.html_report(result, Path(args.html))
-    return 0 if result.ok else 1
+    return result.exit_code
+
+
+def _register(args, profile) -> None:
+    if not (args.broker_url and args.portal_url):
+        raise ValueError("--register needs --broker-url and --portal-url (without them the runner registers the "
+                         "example portal it starts)")
+    portal = args.portal_url.rstrip("/")
+    catalogue = profile.data.get("catalogue")
+    Broker(args.broker_url).register(portal + profile.data.get("metadata", "/saml/metadata"),
+                                     portal + catalogue if catalogue else None, profile.register_options)
 
 
 def _add_scenario_options(p: argparse.ArgumentParser) -> None:
@@ -84,6 +105,14 @@ def _add_scenario_options(p: argparse.ArgumentParser) -> None:
                    help="a folder of your own scenario files, added to the built-in FAQ scenarios (repeatable)")
     p.add_argument("--no-builtin", action="store_true",
                    help=f"leave out the built-in FAQ scenarios ({SCENARIO_DIR}); use only --scenarios folders")
+
+
+def _add_init_profile(sub) -> None:
+    """`harness init` and `harness profile check` (getting a profile right): their options live with their code."""
+    from .starter import add_init, add_profile
+
+    add_init(sub)
+    add_profile(sub)
 
 
 def _add_inspect_reproduce(sub) -> None:

@@ -1,4 +1,10 @@
-"""Running one scenario against one portal and broker: the steps, as a browser does them, and their checks."""
+"""Running one scenario against one portal and broker: the steps, as a browser does them, and their checks.
+
+Verdicts that cannot lie: `passed` only when every expectation was observed and met. Before anything
+runs, every step and expectation is checked against the profile: one it cannot do or observe skips the
+scenario with the reason. A precondition that did not hold (the broker refused before the portal saw
+the login, a fault not applied, a hostile answer never delivered or resolved) is `not-tested`.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +17,23 @@ import requests
 
 from ehsaml.checks import Check
 
-from . import expect
+from . import expect, oracle, paths
+from .brokerapi import Broker, HarnessError, PortalServices, portal_services
 from .browser import Browser, Page, forms_of
 from .profile import CannotDo, Profile, fill, json_field
 from .scenario import Scenario, Step
 
+__all__ = ["Broker", "HarnessError", "Run", "ScenarioResult", "StepResult", "Verdict"]
+
 # How a scenario's login step becomes the broker's queued answer (its control API, POST /_mock/next).
 _LOGIN_ANSWER = {"as": "person", "for": "organisation", "branch": "branch"}
+_WHOAMI_EXPECTATIONS = ("logged_in", "kvk", "intermediary_kvk", "rights", "route", "acting_subject")
+_PLACEHOLDER = re.compile(r"\{(service|text):([a-z_]+)\}")
 
 
 class Verdict:
     PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+    NOT_TESTED = "not-tested"  # a precondition did not hold: the portal was never really tested
     XFAIL, XPASS = "xfail", "xpass"  # listed as an expected failure: failed as expected / no longer fails
 
 
@@ -32,6 +44,7 @@ class StepResult:
     page: Page | None = None
     whoami: dict = field(default_factory=dict)
     journal: list[dict] = field(default_factory=list)
+    not_tested: str | None = None  # the precondition that did not hold
 
     @property
     def failure(self) -> Check | None:
@@ -45,6 +58,7 @@ class ScenarioResult:
     steps: list[StepResult]
     reason: str = ""
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def first_failure(self) -> tuple[StepResult, Check] | None:
@@ -54,78 +68,136 @@ class ScenarioResult:
         return None
 
 
-class Broker:
-    """The broker as the harness knows it: its control API only."""
-
-    def __init__(self, url: str):
-        self.url = url.rstrip("/")
-
-    def _post(self, path: str, body: dict) -> dict:
-        resp = requests.post(f"{self.url}/_mock/{path}", json=body, timeout=10)
-        if resp.status_code >= 400:
-            raise HarnessError(f"the broker refused {path}: {resp.text[:300]}")
-        return resp.json()
-
-    def reset(self) -> None:
-        self._post("reset", {})
-
-    def queue(self, answer: dict) -> None:
-        self._post("next", answer)
-
-    def change_world(self, change: dict) -> dict:
-        """A fix at the supplier's management portal (beheerportaal): one change of the broker's world."""
-        return self._post("world/changes", change)
-
-    def journal_seq(self) -> int:
-        entries = self.journal(0)
-        return entries[-1]["seq"] if entries else 0
-
-    def journal(self, since: int) -> list[dict]:
-        return requests.get(f"{self.url}/_mock/journal", params={"since": since}, timeout=10).json()["entries"]
-
-
-class HarnessError(Exception):
-    """The harness could not do what the scenario says (not a portal failure)."""
-
-
 class Run:
-    """One scenario's run: a fresh browser, the portal's state seeded, the steps in order."""
+    """One scenario's run: a fresh browser, the portal's state seeded, the steps in order.
 
-    def __init__(self, scenario: Scenario, profile: Profile, broker_url: str, portal_url: str):
+    `services` maps the FAQ's roles to the portal's services; with `bind_world` (the default) the world's
+    mandates are made to name them after each reset. `strict_reasons`: a hostile answer refused by another
+    check than the catalogue's is a failure, not a warning."""
+
+    def __init__(self, scenario: Scenario, profile: Profile, broker_url: str, portal_url: str, *,
+                 services: PortalServices | None = None, bind_world: bool = True, strict_reasons: bool = False):
         self.scenario, self.profile = scenario, profile
         self.broker = Broker(broker_url)
         self.portal = portal_url.rstrip("/")
         self.browser = Browser()
+        self.services, self.bind_world, self.strict_reasons = services, bind_world, strict_reasons
         self.pseudonyms: list[str] = []
         self.confirm_links: list[str] = []
+        self.warnings: list[str] = []
 
     def execute(self) -> ScenarioResult:
         started = time.monotonic()
         results: list[StepResult] = []
+
+        def done(verdict: str, reason: str) -> ScenarioResult:
+            return ScenarioResult(self.scenario, verdict, results, reason, time.monotonic() - started, self.warnings)
+
         try:
+            self.preflight()
             self._prepare()
             for step in self.scenario.steps:
                 result = self._step(step)
                 results.append(result)
-                if result.failure is not None:
+                if result.not_tested or result.failure is not None:
                     break
         except CannotDo as exc:
-            return ScenarioResult(self.scenario, Verdict.SKIPPED, results, str(exc), time.monotonic() - started)
+            return done(Verdict.SKIPPED, str(exc))
         except (HarnessError, requests.RequestException) as exc:
-            return ScenarioResult(self.scenario, Verdict.ERROR, results, f"harness: {exc}", time.monotonic() - started)
-        verdict, reason = Verdict.PASSED, ""
+            return done(Verdict.ERROR, f"harness: {exc}")
         for r in results:
+            where = f"step {r.step.index} ({r.step.describe()})"
+            if r.not_tested:
+                return done(Verdict.NOT_TESTED, f"{where}: {r.not_tested}")
             if r.failure is not None:
                 verdict = Verdict.ERROR if r.failure.check == "no_server_error" else Verdict.FAILED
-                reason = f"step {r.step.index} ({r.step.describe()}): {r.failure.explain()}"
-                break
-        return ScenarioResult(self.scenario, verdict, results, reason, time.monotonic() - started)
+                return done(verdict, f"{where}: {r.failure.explain()}{self._why(r)}")
+        return done(Verdict.PASSED, "; ".join(self.warnings))
+
+    def _why(self, r: StepResult) -> str:
+        """What a failure needs beside the check: the broker's own refusal, what the portal concluded, the fault's check."""
+        out = []
+        found = oracle.decision(r.journal)
+        if oracle.refused(found):
+            out.append(f"the broker decided: {oracle.describe(found)}")
+        if self.scenario.fault_check and r.step.params.get("fault"):
+            out.append(f"the check that would have refused it: {self.scenario.fault_check}")
+        concluded = {k: r.whoami[k] for k in ("kvk", "intermediary_kvk", "acting_subject")
+                     if r.whoami.get(k) not in (None, paths.MISSING)}
+        if concluded and r.whoami.get("logged_in") is True:
+            out.append("the portal concluded " + ", ".join(f"{k}={v}" for k, v in concluded.items()))
+            kvk = concluded.get("kvk")
+            if isinstance(kvk, str) and not re.fullmatch(r"\d{8}", kvk):
+                out.append(f"it accepted a KvK number of {len(kvk)} characters (identifier_formats: 8 digits)")
+        return "".join(f"; {x}" for x in out)
+
+    # --- before anything runs: can the profile do and observe every step? -------------------------
+    def preflight(self) -> None:
+        p, s = self.profile, self.scenario
+        by_number = lambda rules: sorted(rules, key=lambda r: int(r[1:]))  # noqa: E731
+        missing = by_number(set(s.rules) - p.rules) if p.rules is not None else []
+        if missing:
+            raise CannotDo(f"the portal does not implement rule {', '.join(missing)} (profile rules: "
+                           f"{', '.join(by_number(p.rules)) or 'none'})")
+        if s.portal == "empty" or isinstance(s.portal, dict):
+            p.state("reset" if s.portal == "empty" else "seed")
+        for step in s.steps:
+            if step.action == "login":
+                p.login_path(step.params["service"], step.params.get("binding"))
+            elif step.action in ("seed", "confirm_email"):
+                p.state("seed" if step.action == "seed" else "outbox")
+            elif step.action != "supplier_change":
+                p.action(step.action)
+            self._observable(step)
+
+    def _observable(self, step: Step) -> None:
+        p, e = self.profile, step.expect
+        for key in _WHOAMI_EXPECTATIONS:
+            if key in e:
+                p.need(key, key)
+        if "refused" in e or "allowed" in e:
+            if not p.recognises_refusals:
+                raise CannotDo(f"profile {p.name!r} cannot recognise a refusal page (refusals.code_pattern, texts "
+                               "or page)")
+            code = e.get("refused")
+            if code not in (None, "*") and not p.can_read_code(code):
+                raise CannotDo(f"profile {p.name!r} cannot read refusal reason '{code}' (refusals.code_pattern "
+                               f"or refusals.texts.{code})")
+        for text in e.get("page_contains", ()):
+            self._text(text)
+        if "choices" in e:
+            p.action("choices")
+        if e.get("audit_names_every_actor"):
+            p.state("audit")
+        if "outbox" in e:
+            p.state("outbox")
+
+    def _text(self, text: str) -> str:
+        """A page text: {service:view} is the portal's name of that service, {text:name} the profile's texts."""
+        def one(m):
+            kind, name = m.groups()
+            if kind == "text":
+                return self.profile.text(name)
+            texts = self.profile.data.get("texts") or {}
+            if f"service_{name}" in texts:
+                return texts[f"service_{name}"]
+            if self.services is None:
+                raise CannotDo(f"the name of the portal's '{name}' service is not known (texts.service_{name})")
+            return self.services.names[name]
+        return _PLACEHOLDER.sub(one, text)
 
     # --- set-up ---------------------------------------------------------------------------------------
     def _prepare(self) -> None:
         self.broker.reset()
+        if self.bind_world:
+            if self.services is None:
+                self.services = portal_services(self.broker, self.profile.dv_entity_id, self.profile.services)
+            self.services.bind(self.broker)
         portal = self.scenario.portal  # "default", "empty", or data added to the default seed
-        self._call_state("reset" if portal == "empty" else "default_seed")
+        if portal == "empty":
+            self._call_state("reset")
+        elif "default_seed" in (self.profile.data.get("state") or {}):  # a portal without test state: as it is
+            self._call_state("default_seed")
         if isinstance(portal, dict):
             self._call_state("seed", json_body=portal)
 
@@ -154,12 +226,28 @@ class Run:
         result = StepResult(step=step, page=page)
         result.whoami = self._whoami()
         result.journal = self.broker.journal(seq)
+        if step.action == "login":
+            result.not_tested = self._precondition(step, result)
+            if result.not_tested:
+                return result
         if page is not None:
             result.checks.append(expect.no_server_error(page))
         result.checks.extend(self._expectations(step, result))
-        if result.whoami.get("acting_subject") and result.whoami.get("acting_subject") not in self.pseudonyms:
-            self.pseudonyms.append(result.whoami["acting_subject"])
+        acting = result.whoami.get("acting_subject")
+        if isinstance(acting, str) and acting and acting not in self.pseudonyms:
+            self.pseudonyms.append(acting)
         return result
+
+    def _precondition(self, step: Step, result: StepResult) -> str | None:
+        p = step.params
+        if "fault" in p:
+            return oracle.delivery(result.journal, result.page.hops if result.page else [], p["fault"])
+        if "as" not in p and "identity" not in p:
+            return None  # a cancel or a status: the broker's answer is the case itself
+        premise = step.expect.get("broker")
+        if premise is None and step.expect.get("logged_in") is not False and "refused" not in step.expect:
+            premise = "login"  # a step that needs a logged-in user: the broker must have let the person in
+        return oracle.login_premise(result.journal, premise)
 
     def _do_login(self, p: dict) -> Page:
         answer: dict = {"dv": self.profile.dv_entity_id}
@@ -192,13 +280,14 @@ class Run:
             link = self.confirm_links[-1]
         else:
             messages, spec = self._listing("outbox")
-            links = [m.get(spec.get("link", "link")) for m in messages if m.get(spec.get("link", "link"))]
+            links = [json_field(m, spec.get("link", "link")) for m in messages]
+            links = [x for x in links if x]
             if not links:
                 raise HarnessError("confirm_email: the portal's outbox holds no message with a link")
             link = links[-1]
             self.confirm_links.append(link)
         page = self.browser.get(link)
-        if self.profile.action("confirm_email").get("submit_form") and page.status < 400:
+        if (self.profile.data.get("actions") or {}).get("confirm_email", {}).get("submit_form") and page.status < 400:
             form = next((f for f in forms_of(page.text) if f["method"] == "post"), None)
             if form is not None:
                 page = self.browser.post(urljoin(page.url, form["action"]) if form["action"] else page.url,
@@ -227,19 +316,15 @@ class Run:
         resp = self.browser.session.get(self.portal + spec["path"], timeout=10)
         if resp.status_code != 200:
             raise HarnessError(f"whoami {spec['path']} gave HTTP {resp.status_code}")
-        data = resp.json()
-        return {name: json_field(data, path) for name, path in spec["fields"].items()}
-
-    def _need_whoami(self, what: str) -> None:
-        if self.profile.whoami is None:
-            raise CannotDo(f"profile {self.profile.name!r} has no whoami oracle to check '{what}'")
+        try:
+            data = resp.json()
+        except ValueError:
+            raise HarnessError(f"whoami {spec['path']} did not answer JSON: {resp.text[:200]!r}") from None
+        return self.profile.read_whoami(data)
 
     def _expectations(self, step: Step, result: StepResult) -> list[Check]:
         e, w, page = step.expect, result.whoami, result.page
         checks = []
-        for key in ("logged_in", "kvk", "intermediary_kvk", "rights", "route", "acting_subject"):
-            if key in e:
-                self._need_whoami(key)
         if "logged_in" in e:
             checks.append(expect.logged_in(w, e["logged_in"], self.scenario.breaks))
         if "kvk" in e:
@@ -255,14 +340,16 @@ class Run:
         if "refused" in e or "allowed" in e:
             if page is None:
                 raise HarnessError(f"step {step.index}: 'refused'/'allowed' needs a step that loads a page")
-            code = self.profile.refusal_code(page.text)
+            code = self.profile.refusal_code(page.text, e.get("refused"))
+            shown = self.profile.shows_refusal(page.text)
             if "refused" in e:
-                checks.append(expect.refused(page, code, self.profile.refusal_statuses, e["refused"],
+                checks.append(expect.refused(page, code, shown, self.profile.refusal_statuses, e["refused"],
                                              self.scenario.breaks))
+                checks.extend(self._reason(page, w))
             else:
-                checks.append(expect.allowed(page, code))
+                checks.append(expect.allowed(page, code, shown))
         if "page_contains" in e:
-            checks.append(expect.page_contains(page, e["page_contains"]))
+            checks.append(expect.page_contains(page, [self._text(t) for t in e["page_contains"]]))
         if "choices" in e:
             spec = self.profile.action("choices")
             found = re.findall(spec["pattern"], self.browser.get(self.portal + spec["get"]).text)
@@ -271,11 +358,26 @@ class Run:
             checks.append(expect.acting_subject(w.get("acting_subject"), self.pseudonyms, e["acting_subject"]))
         if e.get("audit_names_every_actor"):
             entries, spec = self._listing("audit")
-            actors = {str(x.get(spec.get("actor", "acting_subject"))) for x in entries}
-            pseudonyms = self.pseudonyms + ([w["acting_subject"]] if w.get("acting_subject") else [])
+            actors = {str(json_field(x, spec.get("actor", "acting_subject"))) for x in entries}
+            current = w.get("acting_subject")
+            pseudonyms = self.pseudonyms + ([current] if isinstance(current, str) and current else [])
             checks.append(expect.audit_names_every_actor(actors, list(dict.fromkeys(pseudonyms))))
         if "outbox" in e:
             messages, spec = self._listing("outbox")
             checks.extend(expect.outbox(messages, e["outbox"], spec.get("to", "to")))
         return checks
 
+    def _reason(self, page: Page, whoami: dict) -> list[Check]:
+        """A hostile answer refused for another reason than the catalogue's check: a warning (or, strict, a failure)."""
+        want = self.scenario.fault_check
+        if not want or not self.profile.reads_refusal_check:
+            return []
+        got = self.profile.refusal_check(page.text, whoami)
+        if got is None or got == want:  # a refusal that names no check (a status page, say) is not compared
+            return []
+        check = expect.refusal_reason(got, want)
+        if self.strict_reasons:
+            return [check]
+        self.warnings.append(f"refused for another reason: {check.actual} (the catalogue expects {want} to fail "
+                             "first; a missing check may be masked by another)")
+        return []

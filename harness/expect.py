@@ -5,6 +5,7 @@ from __future__ import annotations
 from ehsaml.checks import Check
 
 from .browser import Page
+from .paths import MISSING
 
 
 def _c(check: str, passed: bool, actual, expected, rule: str) -> Check:
@@ -17,33 +18,53 @@ def no_server_error(page: Page) -> Check:
               "a portal answers every input with a page that says why, never a server error")
 
 
+def _seen(whoami: dict, name: str):
+    """What the portal's whoami gave for this field, as the report shows it (a missing field says so)."""
+    value = whoami.get(name, MISSING)
+    return f"nothing: the whoami answer has no {name} field" if value is MISSING else value
+
+
 def logged_in(whoami: dict, expected: bool, rule: str | None = None) -> Check:
-    return _c("logged_in", whoami.get("logged_in") is expected, whoami.get("logged_in"), expected,
+    return _c("logged_in", whoami.get("logged_in", MISSING) is expected, _seen(whoami, "logged_in"), expected,
               rule or "the portal's session state after this step")
 
 
 def field_equals(name: str, whoami: dict, expected, rule: str) -> Check:
-    return _c(name, whoami.get(name) == expected, whoami.get(name), expected, rule)
+    """MISSING (the field not in the answer) equals nothing, not even an expected null."""
+    value = whoami.get(name, MISSING)
+    return _c(name, value is not MISSING and value == expected, _seen(whoami, name), expected, rule)
 
 
 def rights(whoami: dict, expected: list[str]) -> Check:
-    actual = sorted(whoami.get("rights") or [])
+    value = whoami.get("rights", MISSING)
+    if not isinstance(value, list):
+        return _c("rights", False, _seen(whoami, "rights"), sorted(expected),
+                  "P3/P7: the service (or route-B grant) decides the rights; never more")
+    actual = sorted(value)
     return _c("rights", actual == sorted(expected), actual, sorted(expected),
               "P3/P7: the service (or route-B grant) decides the rights; never more")
 
 
-def refused(page: Page, code_on_page: str | None, statuses: set[int], expected: str, rule: str | None = None) -> Check:
-    """`expected` is a reason code, or "*" for any refusal the page explains."""
-    ok = page.status in statuses and code_on_page is not None and expected in ("*", code_on_page)
-    want = "a 4xx refusal that shows its reason" if expected == "*" else f"a 4xx refusal with reason {expected}"
-    return _c("refused", ok, f"HTTP {page.status}, reason {code_on_page or 'none shown'}", want,
+def refused(page: Page, code_on_page: str | None, shown: bool, statuses: set[int], expected: str,
+            rule: str | None = None) -> Check:
+    """`expected` is a reason code, or "*" for any refusal page of the portal (one the profile recognises)."""
+    ok = page.status in statuses and (shown if expected == "*" else code_on_page == expected)
+    want = "a refusal page" if expected == "*" else f"a refusal with reason {expected}"
+    seen = code_on_page or ("a refusal page without a reason the profile reads" if shown else "no refusal shown")
+    return _c("refused", ok, f"HTTP {page.status} at {page.url}, {seen}",
+              f"{want} (HTTP {', '.join(map(str, sorted(statuses)))})",
               rule or "every refusal says why, with the FAQ's advice")
 
 
-def allowed(page: Page, code_on_page: str | None) -> Check:
-    ok = page.status < 400 and code_on_page is None
-    return _c("allowed", ok, f"HTTP {page.status}" + (f", refused: {code_on_page}" if code_on_page else ""),
+def allowed(page: Page, code_on_page: str | None, shown: bool) -> Check:
+    ok = page.status < 400 and not shown
+    return _c("allowed", ok, f"HTTP {page.status}" + (f", refused: {code_on_page or 'a refusal page'}" if shown else ""),
               "the action succeeds (2xx/3xx, no refusal)", "the portal allows what the rules allow")
+
+
+def refusal_reason(got: str | None, want: str) -> Check:
+    return _c("refusal_reason", got == want, f"refused by check {got}" if got else "no check named", want,
+              "the catalogue's check is the first a careful DV makes that this answer fails")
 
 
 def page_contains(page: Page, texts: list[str]) -> Check:

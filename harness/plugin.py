@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from .brokerapi import portal_services
 from .browser import Browser
 from .engine import Broker, Run, ScenarioResult
 from .profile import DEFAULT_PROFILE, Profile, load_profile
@@ -59,8 +60,11 @@ def eh_session(request):
 
 @pytest.fixture
 def eh(eh_session) -> Harness:
-    """The broker (control API) and portal, with the broker's queue and journal reset for this test."""
+    """The broker (control API) and portal, with the broker's queue and journal reset for this test, and the
+    world's mandates bound to the portal's services (view, edit) as the runner does."""
     eh_session.broker.reset()
+    portal_services(eh_session.broker, eh_session.profile.dv_entity_id, eh_session.profile.services).bind(
+        eh_session.broker)
     return eh_session
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -53,10 +54,11 @@ class Scenario:
     source: str
     remedy_of: str | None = None
     breaks: str | None = None  # security cases: the rule a portal breaks if it accepts the answer
+    fault_check: str | None = None  # security cases: the DV check that must refuse the answer (catalogue expect.check)
 
     @property
     def kind(self) -> str:
-        return "security" if self.breaks else "remedy" if self.remedy_of else "case"
+        return "security" if "security" in self.tags else "remedy" if self.remedy_of else "case"
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -77,6 +79,12 @@ def _build(f: DataFile, path: Path) -> Scenario:
         if len(actions) != 1:
             raise f.error(("steps", i), f"a step does exactly one of {', '.join(ACTIONS)}; this one does "
                                         f"{', '.join(actions) or 'none'}")
+        for j, text in enumerate((raw.get("expect") or {}).get("page_contains", ())):
+            for kind, name in re.findall(r"\{(service|text):([^}]*)\}", text):
+                if (kind == "service" and name not in ("view", "edit")) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                    raise f.error(("steps", i, "expect", "page_contains", j),
+                                  f"{{{kind}:{name}}}: use {{service:view}}, {{service:edit}} or {{text:<name of "
+                                  "the profile's texts>}}")
         steps.append(Step(index=i + 1, action=actions[0], params=raw[actions[0]] or {}, expect=raw.get("expect") or {},
                           note=raw.get("note"), line=f.lines.get(("steps", i))))
     return Scenario(id=data["id"], faq=data["faq"], title=data["title"], rules=tuple(data.get("rules", ())),

@@ -1,29 +1,29 @@
-"""The security suite: every case of the broker's fault catalogue, sent to the portal, must be refused.
+"""The security suite: every case of the broker's fault catalogue, sent to the portal.
 
 The catalogue is read from the broker's control API (GET /_mock/faults), so the harness knows the
-faults by id, title and rule only. A case passes when the portal starts no session, shows a refusal
-with its reason, and gives no server error; a failure names the rule the portal broke.
+faults by id, title, rule and expectation only. A hostile case passes when the broker's journal shows
+the answer reached the portal (POSTed to its ACS, or resolved by it), the portal started no session,
+showed a refusal and gave no server error; a positive control (family `control`) passes when the portal
+accepted the legitimate answer. An answer that never reached the portal is `not-tested`, never passed.
 """
 
 from __future__ import annotations
 
-import requests
-
+from .brokerapi import Broker
 from .scenario import Scenario, Step
 
 DEFAULT_SERVICE = "edit"  # the catalogue's cases assume a service that needs EH3
 
 
 def fault_scenarios(broker_url: str) -> list[Scenario]:
-    resp = requests.get(f"{broker_url.rstrip('/')}/_mock/faults", timeout=15)
-    resp.raise_for_status()
-    return [scenario_for(case) for case in resp.json()["faults"]]
+    return [scenario_for(case) for case in Broker(broker_url).faults()]
 
 
 def scenario_for(case: dict) -> Scenario:
     # "any": a fault of the Response goes by whichever binding the portal takes; only the artifact
-    # exchange's own faults ask the portal for the Artifact binding.
+    # exchange's own faults (and a few cases) ask the portal for one binding.
     binding = None if case["binding"] == "any" else case["binding"]
+    control = not case["expect"]["refused"]
     steps = []
     if case.get("setup") == "earlier-login":  # replay cases: a correct login in the same browser first
         base = case.get("base") or {}
@@ -31,9 +31,16 @@ def scenario_for(case: dict) -> Scenario:
                                                           "for": base.get("organisation", "bakkerij-de-vries"),
                                                           "service": DEFAULT_SERVICE, "binding": binding},
                           expect={"logged_in": True}, note="a correct login first", line=None))
+        # ... and out again, so that a session after the hostile answer can only be the hostile answer's
+        steps.append(Step(index=2, action="logout", params={}, expect={"logged_in": False},
+                          note="log out of the correct login",
+                          line=None))
+    outcome = {"logged_in": True} if control else {"logged_in": False, "refused": "*"}
     steps.append(Step(index=len(steps) + 1, action="login",
                       params={"fault": case["id"], "service": DEFAULT_SERVICE, "binding": binding},
-                      expect={"logged_in": False, "refused": "*"}, note=case["title"], line=None))
+                      expect=outcome, note=case["title"], line=None))
+    rule = case["rule"] if not control else f"a correct DV accepts this ({case['rule']})"
     return Scenario(id=f"security-{case['id']}", faq=f"security ({case['family']})", title=case["title"],
                     rules=(), tags=("security", case["family"]), portal="default", steps=tuple(steps),
-                    source="broker fault catalogue (GET /_mock/faults)", breaks=case["rule"])
+                    source="broker fault catalogue (GET /_mock/faults)", breaks=rule,
+                    fault_check=case["expect"].get("check"))

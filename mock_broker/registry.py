@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -63,13 +65,40 @@ def is_catalogue(data: bytes) -> bool:
     return ESC.encode() in data[:2000]
 
 
+_DV_OIN = re.compile(r"^urn:etoegang:DV:(\d{20}):entities:")
+_HOW_PLAIN = ('register it with options.services, e.g. {"options": {"services": [{"name": "My portal", '
+              '"level": "EH3"}]}}, and the broker treats it as a DV with that catalogue')
+
+
+def plain_service_id(entity_id: str, index: int) -> str:
+    """The ServiceID the broker gives service `index` of a plain SAML SP: urn:etoegang:DV:<OIN>:services:<index>,
+    with the entity ID's own OIN when it is an eHerkenning one, else 20 digits derived from it (SHA-256)."""
+    m = _DV_OIN.match(entity_id)
+    oin = m.group(1) if m else f"{int(hashlib.sha256(entity_id.encode()).hexdigest(), 16) % 10**20:020d}"
+    return f"urn:etoegang:DV:{oin}:services:{index}"
+
+
+def _plain_services(metadata: EntityMetadata, options: DvOptions, source: str) -> list[Service]:
+    named = [s for s in metadata.services if s.service_id]
+    if named:
+        raise MetadataError(f"the metadata names ServiceIDs ({', '.join(s.service_id for s in named)}): leave "
+                            "options.services out (it is for metadata that names none)", where=source)
+    return [Service(index=o["index"], name=o["name"], service_id=o["service_id"] or plain_service_id(
+                        metadata.entity_id, o["index"]), is_default=i == 0, min_level=Level.parse(o["level"]))
+            for i, o in enumerate(options.services)]
+
+
 def build_dv(metadata: EntityMetadata, catalogue: tuple[CatalogueService, ...], options: DvOptions, source: str) -> RegisteredDV:
+    if options.services:
+        return RegisteredDV(metadata=metadata, services=tuple(_plain_services(metadata, options, source)),
+                            options=options, source=source)
     by_id = {c.service_id: c for c in catalogue}
     services = []
     for s in metadata.services:
         if not s.service_id:
             raise MetadataError(
-                f"AttributeConsumingService index={s.index} has no RequestedAttribute naming a ServiceID",
+                f"AttributeConsumingService index={s.index} has no RequestedAttribute naming a ServiceID "
+                f"(urn:etoegang:DV:<OIN>:services:<n>): add one to the metadata, or {_HOW_PLAIN}",
                 where=source,
             )
         c = by_id.get(s.service_id)
@@ -84,7 +113,8 @@ def build_dv(metadata: EntityMetadata, catalogue: tuple[CatalogueService, ...], 
             branch_allowed=bool(c and ATTR_BRANCH in c.restrictions_allowed),
         ))
     if not services:
-        raise MetadataError("the DV metadata lists no AttributeConsumingService (no services)", where=source)
+        raise MetadataError(f"the DV metadata lists no AttributeConsumingService (no services): add one naming "
+                            f"its ServiceID, or {_HOW_PLAIN}", where=source)
     return RegisteredDV(metadata=metadata, services=tuple(services), options=options, source=source)
 
 

@@ -10,6 +10,7 @@ from lxml import etree
 from ehsaml import dsig, ns, timeutil, xenc
 from ehsaml import eherkenning as eh
 from ehsaml.keys import KeyPair
+from ehsaml.xml import parse_xml
 
 from .authn import PendingLogin
 from .decide import Identity, Outcome
@@ -79,7 +80,8 @@ def build_assertion(*, settings, keypair, dv, pending, identity: Identity, now) 
     restriction = _sub(conditions, "saml", "AudienceRestriction")
     _sub(restriction, "saml", "Audience", dv.entity_id)
     if dv.options.advice:
-        _advice(assertion, settings=settings, keypair=keypair, dv=dv, identity=identity, now=now, until=until)
+        _advice(assertion, settings=settings, keypair=keypair, dv=dv, identity=identity, now=now, until=until,
+                name_id=subject.find(ns.q("saml", "NameID")).text)
     authn = _sub(assertion, "saml", "AuthnStatement", AuthnInstant=timeutil.fmt(now), SessionIndex=new_id())
     context = _sub(authn, "saml", "AuthnContext")
     _sub(context, "saml", "AuthnContextClassRef", eh.Level[identity.level].value)
@@ -142,12 +144,15 @@ def _cipher(dv: RegisteredDV) -> xenc.DataCipher:
     return xenc.DataCipher.AES256_GCM if dv.options.data_cipher == "aes256-gcm" else xenc.DataCipher.AES256_CBC
 
 
-def _advice(assertion, *, settings, keypair, dv, identity: Identity, now, until) -> None:
-    """The AD's and MR's own assertions, nested as brokers may do (a per-DV switch)."""
+def _advice(assertion, *, settings, keypair, dv, identity: Identity, now, until, name_id: str) -> None:
+    """The AD's and MR's own assertions, nested as brokers may do (a per-DV switch), about the same subject
+    (SAML core 2.7.2: an assertion with an AuthnStatement must have a Subject)."""
     advice = _sub(assertion, "saml", "Advice")
     for issuer, what in ((settings.ad_entity_id, "authn"), (settings.mr_entity_id, "mandate")):
         inner = _sub(advice, "saml", "Assertion", ID=new_id(), Version="2.0", IssueInstant=timeutil.fmt(now))
         _sub(inner, "saml", "Issuer", issuer)
+        _sub(_sub(inner, "saml", "Subject"), "saml", "NameID", name_id, Format=ns.NAMEID_TRANSIENT,
+             NameQualifier=settings.ad_entity_id)
         conditions = _sub(inner, "saml", "Conditions", NotBefore=timeutil.fmt(now), NotOnOrAfter=until)
         _sub(_sub(conditions, "saml", "AudienceRestriction"), "saml", "Audience", settings.entity_id)
         if what == "authn":
@@ -168,7 +173,13 @@ def build_artifact_response(*, settings: BrokerSettings, keypair: KeyPair, in_re
     _sub(ar, "saml", "Issuer", settings.entity_id)
     status_element(ar, ns.STATUS_SUCCESS, None, None)
     if inner is not None:
-        ar.append(inner)
+        # Spliced in as text, not appended: on append lxml drops the inner message's own declaration of a
+        # namespace the ArtifactResponse declares too (by URI), so a Response with other prefixes
+        # (saml2p:) would be re-prefixed, and exc-c14n, which is prefix-sensitive, would break its signature.
+        text = etree.tostring(ar, encoding="unicode")
+        closing = text.rindex("</")
+        ar = parse_xml((text[:closing] + etree.tostring(inner, encoding="unicode") + text[closing:]).encode("utf-8"),
+                       what="ArtifactResponse")
     dsig.sign(ar, keypair)
     return ar
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -15,6 +16,7 @@ from .store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES
 
 # The example world ships inside the package (importlib.resources), so an installed wheel finds it too.
 DEFAULT_WORLD = Path(str(files("mock_broker") / "data" / "world.yaml"))
+_SERVICE_ID = re.compile(r"^urn:etoegang:DV:[0-9]{20}:services:[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,16 @@ class DvOptions:
     sign_response: bool = True  # Response signature (the assertion is always signed)
     advice: bool = False  # AD and MR assertions in saml:Advice (OneLogin-based DVs refuse them)
     data_cipher: str = "aes256-cbc"  # or aes256-gcm
+    # The catalogue of a plain SAML SP whose metadata names no eHerkenning ServiceID: [{"name", "level",
+    # "index", "service_id"}, ...], checked and completed by `service_options` (plain data: it is JSON-able)
+    services: tuple[dict, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "services", tuple(dict(s) for s in self.services))
 
     @classmethod
     def from_json(cls, data: dict | None) -> "DvOptions":
-        data = data or {}
+        data = dict(data or {})
         allowed = set(cls.__dataclass_fields__)
         unknown = set(data) - allowed
         if unknown:
@@ -92,8 +100,45 @@ class DvOptions:
             if name == "data_cipher":
                 if value not in ("aes256-cbc", "aes256-gcm"):
                     raise ValueError("option 'data_cipher' must be 'aes256-cbc' or 'aes256-gcm'")
+            elif name == "services":
+                data[name] = service_options(value)
             elif not isinstance(value, bool):
                 raise ValueError(f"option {name!r} must be true or false")
         return cls(**data)
+
+
+SERVICE_OPTION_FIELDS = ("name", "level", "index", "service_id")
+
+
+def service_options(value) -> tuple[dict, ...]:
+    """options.services of a plain SAML SP: a non-empty list of {name, level (default EH3), index (default its
+    place, from 1), service_id (optional)}; ValueError naming the entry and field."""
+    if not isinstance(value, list) or not value:
+        raise ValueError('services: give a list of {"name": ..., "level": "EH3"} (the services of an SP whose '
+                         "metadata names no eHerkenning ServiceID)")
+    out, indexes = [], set()
+    for i, entry in enumerate(value):
+        where = f"services[{i}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f'{where}: give {{"name": ..., "level": ...}}, not a {type(entry).__name__}')
+        extra = sorted(set(entry) - set(SERVICE_OPTION_FIELDS))
+        if extra:
+            raise ValueError(f"{where}.{extra[0]}: unknown field (fields: {', '.join(SERVICE_OPTION_FIELDS)})")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{where}.name: give the service's name (a non-empty string)")
+        try:
+            level = Level.parse(str(entry.get("level", "EH3")))
+        except ValueError:
+            raise ValueError(f"{where}.level: {entry.get('level')!r} is not a level (EH2, EH2+, EH3 or EH4)") from None
+        index = entry.get("index", i + 1)
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0 or index in indexes:
+            raise ValueError(f"{where}.index: give a number not used by another service, not {index!r}")
+        indexes.add(index)
+        service_id = entry.get("service_id")
+        if service_id is not None and not (isinstance(service_id, str) and _SERVICE_ID.match(service_id)):
+            raise ValueError(f"{where}.service_id: {service_id!r} is not a ServiceID (urn:etoegang:DV:<OIN>:services:<n>)")
+        out.append({"name": name.strip(), "level": level.label, "index": index, "service_id": service_id})
+    return tuple(out)
 
 

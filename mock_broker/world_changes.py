@@ -16,6 +16,12 @@ change is one JSON object (POST /_mock/world/changes, or the page /beheer):
     {"change": "add_branch", "organisation": ..., "number": "000099998888", "name": ...}
     {"change": "add_organisation", "name": ..., "kvk": ... | "eidas": ..., "rsin": ... (optional),
      "role": employer|advisor|other (optional), "id": ... (optional: made from the name)}
+    {"change": "bind_services", "services": {"view": <ServiceID>, "edit": <ServiceID>}}
+
+`bind_services` is no beheerportaal work but the harness's: it points the world's service aliases at
+another DV's ServiceIDs, so that every mandate and chain mandate written with an alias ("view", "edit")
+names that DV's services instead, and the world's people can log in to a portal the world file was not
+written for. One service for both aliases is fine (a portal with one service).
 
 A change is checked as the world file is: it is applied to `World.to_data()` and the result read back
 by `world_from_data`, so every check of the file applies; a refusal (ChangeError) names the field of
@@ -57,6 +63,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "withdraw_chain_mandate": (("represented", "intermediary"), ()),
     "add_branch": (("organisation", "number", "name"), ()),
     "add_organisation": (("name",), ("id", "kvk", "rsin", "eidas", "role")),
+    "bind_services": (("services",), ()),
 }
 
 
@@ -221,6 +228,9 @@ def apply_change(world: World, change: Any, *, registry: "Registry | None" = Non
         out.update({k: change[k].strip() for k in ("name", "kvk", "rsin", "eidas", "role") if k in change})
         data["organisations"].append({k: v for k, v in out.items() if k != "change"})
         where = ("organisations", len(data["organisations"]) - 1)
+    elif kind == "bind_services":
+        out["services"] = norm.binding("services", change["services"])
+        data["services"].update(out["services"])
 
     try:
         changed = world_from_data(data, source=source or world.source)
@@ -319,6 +329,24 @@ class _Normaliser:
             out.append(self.world.service_alias(name) or name)
         return list(dict.fromkeys(out))
 
+    def binding(self, fld: str, value: Any) -> dict[str, str]:
+        """{alias: ServiceID}: each an alias of the world, each ServiceID one a registered DV offers."""
+        if not isinstance(value, dict) or not value:
+            raise ChangeError(f'{fld}: give {{alias: ServiceID}}, e.g. {{"view": "urn:etoegang:DV:<OIN>:services:1", '
+                              f'"edit": "urn:etoegang:DV:<OIN>:services:2"}}')
+        out: dict[str, str] = {}
+        for alias, service_id in value.items():
+            f = f"{fld}.{alias}"
+            if alias not in self.world.services:
+                raise ChangeError(f"{f}: no service alias {alias!r} in the world (aliases: {', '.join(self.world.services)})")
+            m = _SERVICE_ID.match(service_id) if isinstance(service_id, str) else None
+            if m is None:
+                raise ChangeError(f"{f}: {service_id!r} is not a ServiceID (urn:etoegang:DV:<OIN>:services:<n>)")
+            if self.registry is not None:
+                self._offered(f, service_id, m.group(1))
+            out[alias] = service_id
+        return out
+
     def _offered(self, fld: str, service_id: str, oin: str) -> None:
         dvs = self.registry.all()
         if any(s.service_id == service_id for dv in dvs for s in dv.services):
@@ -344,6 +372,8 @@ def describe(change: dict) -> str:
                                 for e in v) + "]"
         elif isinstance(v, list):
             v = "+".join(v)
+        elif isinstance(v, dict):
+            v = "{" + ", ".join(f"{a} → {b}" for a, b in v.items()) + "}"
         parts.append(f"{k}={v}")
     return f"{change.get('change')} " + " ".join(parts)
 

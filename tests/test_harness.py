@@ -128,12 +128,29 @@ def test_bad_scenario_files_name_file_line_and_field(tmp_path, body, words):
         assert word in message, message
 
 
-def test_bad_profile_names_the_field(tmp_path):
+@pytest.mark.parametrize("old, new, words", [
+    ("binding: artifact", "binding: pigeon", ["'pigeon': the binding is 'artifact' or 'post'", "binding"]),
+    ("refusal_check: last_refusal.check", "refusal_check: last_refusal..check",
+     ["field 'fields.refusal_check'", "cannot read position", "Field paths"]),
+    ("dv_entity_id: urn:etoegang:DV:00000001002003004000:entities:9001", "dv_entity_id: ''", ["dv_entity_id"]),
+])
+def test_bad_profile_names_the_line_and_field(tmp_path, old, new, words):
     good = Path(load_profile().source).read_text("utf-8")
-    path = write(tmp_path, "p.yaml", good.replace("dv_entity_id: urn:etoegang:DV:", "dv_entity_id: urn:nope:"))
+    assert old in good
+    path = write(tmp_path, "p.yaml", good.replace(old, new))
     with pytest.raises(ProfileError) as err:
         load_profile(path)
-    assert "dv_entity_id" in str(err.value) and "line 5" in str(err.value)
+    line = good[:good.index(old)].count("\n") + 1
+    assert f"line {line}" in str(err.value), str(err.value)
+    for word in words:
+        assert word in str(err.value), str(err.value)
+
+
+def test_a_profile_takes_any_saml_entity_id(tmp_path):
+    good = Path(load_profile().source).read_text("utf-8")
+    path = write(tmp_path, "p.yaml", good.replace("dv_entity_id: urn:etoegang:DV:00000001002003004000:entities:9001",
+                                                  "dv_entity_id: https://portal.example.test/saml/metadata"))
+    assert load_profile(path).dv_entity_id == "https://portal.example.test/saml/metadata"
 
 
 def test_a_step_the_profile_cannot_do_skips_the_scenario_with_the_reason(tmp_path, scenarios, profile):

@@ -12,7 +12,7 @@ from ehsaml.dv.login import LoginResult
 
 from .. import access, dvconfig
 from ..refusals import Refused
-from ..settings import Binding
+from ..settings import Binding, Defect
 from ..web import audit_ok, db, login, settings, sp
 
 bp = Blueprint("auth", __name__)
@@ -59,6 +59,8 @@ def acs():
     result = sp().receive(artifact=artifact, saml_response=saml_response,
                           browser_ids=set(session.get("req_ids", [])))
     session["req_ids"] = [r for r in session.get("req_ids", []) if r != result.in_response_to]
+    if Defect.REFUSE_ALL in settings().defects:
+        raise Refused("security_check_failed", "login", {"check": "response_signature"}, detail="defect refuse-all")
     if not result.ok:
         raise _refusal(result)
     rec = access.decide(db(), result, settings().defects)

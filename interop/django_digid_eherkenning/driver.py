@@ -82,12 +82,13 @@ def setup(args, capture: Capture) -> dict:
     config.entity_id = args.entity_id
     config.oin = args.oin
     config.makelaar_id = args.broker_oin
-    config.base_url = BASE_URL
+    base_url = getattr(args, "base_url", BASE_URL)  # server.py serves it for real, on its own port
+    config.base_url = base_url
     config.service_name = "Interop portal (TEST ONLY)"
     config.service_description = "django-digid-eherkenning against the eHerkenning broker mock"
-    config.privacy_policy = f"{BASE_URL}/privacy"
+    config.privacy_policy = f"{base_url}/privacy"
     config.organization_name = "Interop portal (TEST ONLY)"
-    config.organization_url = BASE_URL
+    config.organization_url = base_url
     config.eh_attribute_consuming_service_index = args.eh_index
     config.eidas_attribute_consuming_service_index = args.eidas_index
     config.eh_loa = args.loa

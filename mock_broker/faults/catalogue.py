@@ -2,7 +2,8 @@
 
 Each case: an id, a family, a one-line title, the rule it breaks, a named mutation (registry.py) with
 its params, the binding it needs (none: any; the artifact-exchange faults need Artifact by nature),
-and what a careful DV must do (`expect`, naming the DV check that must fail, as ehsaml publishes them).
+and what a careful DV must do (`expect`, naming the DV check that must fail, as ehsaml publishes them;
+for the `control` family: accept the answer and start a session).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .registry import REGISTRY, Phase
 
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 _VALIDATOR = schema_validator(Path(__file__).with_name("catalogue.schema.json"))
-FAMILIES = ("signature", "protocol", "eherkenning", "artifact")
+FAMILIES = ("signature", "protocol", "eherkenning", "artifact", "control")
+CONTROL = "control"  # the positive controls: answers a correct DV must accept (expect refused: false)
 DEFAULT_BASE = {"person": "anna-de-vries", "organisation": "bakkerij-de-vries"}
 
 

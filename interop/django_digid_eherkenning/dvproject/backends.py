@@ -14,5 +14,9 @@ class PortalEHerkenningBackend(eHerkenningBackend):
             "attribute_names": sorted(saml_attributes),
             "intermediate_kvk": saml_attributes.get("urn:etoegang:1.9:IntermediateEntityID:KvKnr", []),
             "level": saml_response.get_authn_contexts(),
+            # the pseudonym, decrypted by the library like the LegalSubjectID (its helper reads any attribute)
+            "acting_subject": self.get_legal_subject_id(
+                {"urn:etoegang:core:LegalSubjectID": saml_attributes.get("urn:etoegang:core:ActingSubjectID", [])},
+                "urn:etoegang:1.9:EntityConcernedID:Pseudo") or None,
         }
         return user, created

@@ -10,7 +10,7 @@ WORKDIR = Path(os.environ["INTEROP_WORKDIR"])
 
 SECRET_KEY = "TEST-ONLY interop project"
 DEBUG = False
-ALLOWED_HOSTS = ["portal.interop.test", "testserver"]
+ALLOWED_HOSTS = ["portal.interop.test", "testserver", "127.0.0.1"]  # 127.0.0.1: server.py
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -69,5 +69,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"digid_eherkenning": {"handlers": ["console"], "level": "INFO"},
-                "onelogin": {"handlers": ["console"], "level": "WARNING"}},
+                "onelogin": {"handlers": ["console"], "level": "WARNING"},
+                "django.request": {"handlers": ["console"], "level": "ERROR"}},  # a 500's traceback, in the log
 }

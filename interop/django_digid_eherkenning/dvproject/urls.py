@@ -1,8 +1,12 @@
-from django.http import HttpResponse
 from django.urls import include, path
+
+from . import views
 
 urlpatterns = [
     path("", include("digid_eherkenning.urls")),  # /eherkenning/login/, /eherkenning/acs/, /metadata/...
-    path("logged-in/", lambda request: HttpResponse("logged in")),
-    path("login-failed/", lambda request: HttpResponse("login failed")),
+    path("", views.home),
+    path("logged-in/", views.logged_in),  # LOGIN_REDIRECT_URL
+    path("login-failed/", views.login_failed),  # LOGIN_URL: where the library sends a failed login, with a message
+    path("logout/", views.logout),
+    path("whoami", views.whoami),
 ]
