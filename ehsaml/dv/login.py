@@ -116,7 +116,8 @@ def validate_response(
         return run.result(status, in_response_to=irt)
 
     assertion, error = read.the_assertion(r, policy.keypair)
-    if not run.ok(C.check_single_assertion(r, assertion, error)) or assertion is None:
+    if not run.ok(C.check_single_assertion(r, assertion, error, allow_encrypted=policy.allow_encrypted_assertion)) \
+            or assertion is None:
         return run.result(status, in_response_to=irt)
     found: dict = dict(read.subject(assertion), in_response_to=irt)
     # From here on, read only from the verified assertion element.
@@ -151,12 +152,15 @@ def _response_checks(r, policy: DvPolicy, hm: EntityMetadata, outstanding, in_ar
     yield C.check_issuer(r, hm.entity_id, check="response_issuer", what="Response")
     yield C.check_destination(r, policy.acs_url, required=not in_artifact_response)
     yield C.check_in_response_to(r, outstanding, check="response_in_response_to")
+    yield C.check_status_without_assertion(r)
     yield C.check_status(r)
 
 
 def _assertion_checks(a, r, policy: DvPolicy, hm: EntityMetadata, now: datetime, skew: timedelta):
     yield C.check_signature(a, hm, check="assertion_signature", required=True, what="saml:Assertion")
+    yield C.check_assertion_element(a)
     yield C.check_issuer(a, hm.entity_id, check="assertion_issuer", what="Assertion")
+    yield C.check_name_id(a)
     yield C.check_conditions_time(a, now, skew)
     yield C.check_audience(a, policy.dv_entity_id)
     yield C.check_confirmation_method(a)

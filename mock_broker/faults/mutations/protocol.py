@@ -7,7 +7,7 @@ import secrets
 
 from lxml import etree
 
-from ehsaml.xml import parse_xml
+from ehsaml.xml import parse_own
 
 from ..registry import NotApplicable, last_answer, mutation
 from ...response import status_element
@@ -67,7 +67,7 @@ def replay_response(ctx):
     earlier = last_answer(ctx.broker, ctx.dv.entity_id)
     if earlier is None:
         raise NotApplicable("there is no earlier answer to this DV to replay")
-    return parse_xml(earlier["xml"].encode("utf-8"), what="earlier Response")
+    return parse_own(earlier["xml"], what="earlier Response")
 
 
 @mutation("issuer")
