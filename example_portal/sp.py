@@ -172,6 +172,7 @@ def portal_policy(settings: PortalSettings, keypair: KeyPair) -> DvPolicy:
         dv_entity_id=dvconfig.ENTITY_ID, acs_url=settings.acs_url, keypair=keypair, min_level=settings.min_level,
         own_service_ids={s.service_id for s in dvconfig.services()},
         own_service_uuids={s.service_uuid for s in dvconfig.services()},
+        service_uuid_of={s.service_id: s.service_uuid for s in dvconfig.services()},
         branch_service_ids={e.service_id for e in entries if ATTR_BRANCH in e.restrictions_allowed},
         skew_seconds=settings.skew_seconds, require_artifact_signature=True,
         ignore_checks={d.ignored_check for d in settings.defects if d.ignored_check})

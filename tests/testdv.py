@@ -157,7 +157,9 @@ class TestDV:
         """The example portal's checks (its services, catalogue rules, signed ArtifactResponse), as this DV."""
         return DvPolicy(dv_entity_id=self.entity_id, acs_url=ACS_URL, keypair=self.keypair, min_level=min_level,
                         own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT},
-                        own_service_uuids={VIEW_UUID, EDIT_UUID}, branch_service_ids=BRANCH_SERVICE_IDS,
+                        own_service_uuids={VIEW_UUID, EDIT_UUID},
+                        service_uuid_of={PORTAL_SERVICE_VIEW: VIEW_UUID, PORTAL_SERVICE_EDIT: EDIT_UUID},
+                        branch_service_ids=BRANCH_SERVICE_IDS,
                         require_artifact_signature=True, ignore_checks=self.weakened, **changes)
 
 

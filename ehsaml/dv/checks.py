@@ -130,7 +130,7 @@ def check_status_without_assertion(response: etree._Element) -> Check:
     addressed to another DV), so it is refused as such, not shown as the broker's refusal."""
     top, _, _ = read_status(response)
     found = [local_name(a) for a in response.iter(ns.q("saml", "Assertion"), ns.q("saml", "EncryptedAssertion"))]
-    ok = top in (None, ns.STATUS_SUCCESS) or not found  # no status at all: check_status says so
+    ok = not top or top == ns.STATUS_SUCCESS or not found  # no status (code) at all: check_status says so
     actual = f"status {(top or 'none').rsplit(':', 1)[-1]} with {len(found)} assertion(s)"
     return _c("single_assertion", ok, actual, "no assertion in a Response whose status is not Success",
               "SAML core 3.3.3 / profiles 4.1.4.2: an error Response carries no assertion")
@@ -295,8 +295,9 @@ def check_own_value(values: list[str], own: Iterable[str] | None, *, check: str,
     """A ServiceID / ServiceUUID attribute: one value, one of this DV's own (when the set is given), and the
     one the request asked for (`requested`: the ServiceID its AttributeConsumingServiceIndex names)."""
     short = attribute.rsplit(":", 1)[-1]
-    rule = f"eHerkenning: the {short} is one of this DV's own services" + (
-        ", the one the request's AttributeConsumingServiceIndex named" if requested else "")
+    bound = {"service_id": ", the one the request's AttributeConsumingServiceIndex named",
+             "service_uuid": ", the catalogue's UUID of the ServiceID answered"}.get(check, "")
+    rule = f"eHerkenning: the {short} is one of this DV's own services" + (bound if requested else "")
     actual = values[0] if len(values) == 1 else values or "missing"
     if own is None and requested is None:
         return _c(check, len(values) <= 1, actual, "(not checked: no own set given)", rule)

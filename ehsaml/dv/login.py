@@ -181,8 +181,9 @@ def _attribute_checks(attributes: dict, found: dict, legal: list, policy: DvPoli
     service_ids = attributes.get(eh.ATTR_SERVICE_ID, [])
     yield C.check_own_value(service_ids, policy.own_service_ids, check="service_id", attribute=eh.ATTR_SERVICE_ID,
                             requested=requested)
+    uuid_of = policy.service_uuid_of or {}
     yield C.check_own_value(attributes.get(eh.ATTR_SERVICE_UUID, []), policy.own_service_uuids, check="service_uuid",
-                            attribute=eh.ATTR_SERVICE_UUID)
+                            attribute=eh.ATTR_SERVICE_UUID, requested=uuid_of.get(_first(service_ids) or ""))
     yield C.check_service_restriction(attributes.get(eh.ATTR_BRANCH, []), _first(service_ids),
                                       policy.branch_service_ids)
     yield C.check_identifier_formats(kvk=found.get("kvk"), rsin=found.get("rsin"), branch=found["branch"],

@@ -20,7 +20,8 @@ from .registry import REGISTRY, Phase
 
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 _VALIDATOR = schema_validator(Path(__file__).with_name("catalogue.schema.json"))
-FAMILIES = ("signature", "protocol", "eherkenning", "artifact")
+FAMILIES = ("signature", "protocol", "eherkenning", "artifact", "parser", "encryption", "identifier", "service", "level",
+            "nameid", "required", "status", "cve")
 DEFAULT_BASE = {"person": "anna-de-vries", "organisation": "bakkerij-de-vries"}
 
 

@@ -6,7 +6,7 @@ broker key (`_common._resign`), so a DV is caught by the check the case names an
 One module per family; importing this package registers them all.
 """
 
-from . import artifact, eherkenning, protocol, signature  # noqa: F401  (registration)
+from . import artifact, cve, eherkenning, encryption, parser, protocol, service, signature, status  # noqa: F401
 from .eherkenning import encrypt_assertions
 
 __all__ = ["encrypt_assertions"]
