@@ -164,6 +164,33 @@ def test_a_dv_with_one_check_switched_off_lets_that_case_through(broker_url, dv,
     assert ignored and all(c.passed for c in ignored) and "IGNORED" in str(ignored[0].actual)
 
 
+# One case per family added with issue 15: a DV without the check the case names lets it through (a status answer
+# "through" is one the DV believes: it would show the broker's "no mandate"), so the careful DV's refusal above is
+# what catches such a DV. message_readable switched off is a DV with lxml's own parser flags only.
+WEAKENED = {"parser": "parser-doctype-utf16-post", "encryption": "enc-assertion-in-extensions",
+            "identifier": "kvk-mixed-content", "service": "service-other-own", "level": "level-label-eh3",
+            "nameid": "nameid-format-persistent", "required": "assertion-version-1-1",
+            "status": "status-other-dv-destination", "cve": "cve-2024-45409-digest-in-status-detail"}
+
+
+@pytest.mark.parametrize("family, case_id", WEAKENED.items(), ids=list(WEAKENED))
+def test_a_weakened_dv_lets_a_case_of_each_new_family_through(broker_url, dv, family, case_id):
+    case = CATALOGUE[case_id]
+    assert case.family == family
+    dv.weakened = frozenset({case.expect.check})
+    queue(broker_url, fault=case_id)
+    result = _login(dv, "post" if case.needs_binding == "post" else "artifact").result
+    if family == "status":
+        assert result.failure.check == "status" and result.status[1] == ns.STATUS_REQUEST_UNSUPPORTED, \
+            f"a weakened DV believes the other DV's 'no mandate': {result.explain()}"
+    else:
+        assert result.ok, f"{case_id} should get through a DV without {case.expect.check}: {result.explain()}"
+    dv.weakened = frozenset()
+    queue(broker_url, fault=case_id)
+    careful = _login(dv, "post" if case.needs_binding == "post" else "artifact").result
+    assert not careful.ok and careful.failure.check == case.expect.check, careful.explain()
+
+
 @pytest.fixture
 def encrypting_dv(broker_url, dv):
     """The example DV registered with encrypt_assertion (EncryptedAssertion); registered plainly again after."""

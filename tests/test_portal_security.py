@@ -245,3 +245,26 @@ def test_broker_unreachable_is_a_clear_page(tmp_path):
     assert resp.status_code == 503 and b'id="reason-code">broker_unreachable<' in resp.data
     assert client.get("/whoami").json["last_refusal"]["code"] == "broker_unreachable"
     assert client.get("/login?service=7").status_code == 400
+
+
+# --- hostile documents at the ACS (issue 15): never a 500, always the reason -------------------------------------
+
+def test_an_xml_id_clash_at_the_acs_is_refused_naming_the_element(pp, browser):
+    request_id = outstanding_request_id(pp, browser)
+    el = forged(pp, request_id)
+    el.find("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer").set("{http://www.w3.org/XML/1998/namespace}id", el.get("ID"))
+    with WritesNothing(pp, "security_check_failed"):
+        resp = post_to_acs(pp, browser, el)
+    refused_check(pp, browser, resp, "message_readable")
+    assert "saml:Issuer" in unescape(resp.text)
+
+
+def test_a_utf16_doctype_at_the_acs_is_refused(pp, browser):
+    from lxml import etree
+    request_id = outstanding_request_id(pp, browser)
+    body = etree.tostring(forged(pp, request_id)).decode()
+    doc = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE samlp:Response [<!ENTITY e "x">]>' + body).encode("utf-16")
+    with WritesNothing(pp, "security_check_failed"):
+        resp = browser.post(f"{pp.url}/saml/acs", data={"SAMLResponse": base64.b64encode(doc).decode()}, timeout=15)
+    refused_check(pp, browser, resp, "message_readable")
+    assert "DOCTYPE" in unescape(resp.text)

@@ -107,26 +107,26 @@ def _extensions(root):
 
 
 def _attribute_flood(root) -> None:
-    el = etree.SubElement(_extensions(root), "{urn:test-only:flood}x")
+    el = etree.SubElement(_extensions(root), "x")
     for i in range(MAX_ATTRIBUTES * 4):
         el.set(f"a{i}", "x")
 
 
 def _namespace_flood(root) -> None:
     nsmap = {f"f{i}": f"urn:test-only:flood:{i}" for i in range(MAX_NAMESPACES_PER_ELEMENT * 4)}
-    etree.SubElement(_extensions(root), "{urn:test-only:flood}x", nsmap=nsmap)
+    etree.SubElement(_extensions(root), "x", nsmap=nsmap)
 
 
 def _element_flood(root) -> None:
     ext = _extensions(root)
     for _ in range(MAX_ELEMENTS + 1):
-        etree.SubElement(ext, "{urn:test-only:flood}x")
+        etree.SubElement(ext, "x")
 
 
 def _depth_flood(root) -> None:
     el = _extensions(root)
     for _ in range(MAX_DEPTH + 4):
-        el = etree.SubElement(el, "{urn:test-only:flood}x")
+        el = etree.SubElement(el, "x")
 
 
 _TREE = {"xml-id-clash": _xml_id_clash, "attribute-flood": _attribute_flood, "namespace-flood": _namespace_flood,
