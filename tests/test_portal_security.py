@@ -268,3 +268,23 @@ def test_a_utf16_doctype_at_the_acs_is_refused(pp, browser):
         resp = browser.post(f"{pp.url}/saml/acs", data={"SAMLResponse": base64.b64encode(doc).decode()}, timeout=15)
     refused_check(pp, browser, resp, "message_readable")
     assert "DOCTYPE" in unescape(resp.text)
+
+
+def test_hostile_answers_over_real_http_are_refused_with_a_reason(pp, browser):
+    """A few dozen fuzzed answers to a real outstanding request, over loopback HTTP (the bulk runs in-process in
+    tests/test_dv_fuzz.py): never a 5xx, always the refusal page or a login."""
+    import os
+    import random
+    from fuzzreport import tried
+    from hostilexml import mutate_bytes, mutate_tree, resign
+    from lxml import etree
+
+    seed = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
+    rng = random.Random(seed)
+    for i in range(40):
+        root = forged(pp, outstanding_request_id(pp, browser))
+        data = resign(mutate_tree(rng, root)) if i % 2 else mutate_bytes(rng, etree.tostring(root))
+        resp = browser.post(f"{pp.url}/saml/acs", data={"SAMLResponse": base64.b64encode(data).decode()}, timeout=15)
+        assert resp.status_code < 500, f"FUZZ_SEED={seed}, input {i}: HTTP {resp.status_code}: {resp.text[:300]}"
+        assert resp.url == f"{pp.url}/dashboard" or 'id="reason-code"' in resp.text, f"FUZZ_SEED={seed}, input {i}"
+    tried("portal ACS over real HTTP", 40)
