@@ -6,6 +6,7 @@ order and the stopping rule live in `ehsaml.dv.login`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Container, Iterable
 from datetime import datetime, timedelta
 
@@ -284,8 +285,8 @@ def own_attributes(assertion: etree._Element) -> list[etree._Element]:
 
 
 def check_unique_attribute_names(assertion: etree._Element) -> Check:
-    names = [a.get("Name") for a in own_attributes(assertion)]
-    repeated = sorted({n for n in names if names.count(n) > 1}, key=str)
+    counts = Counter(a.get("Name") for a in own_attributes(assertion))
+    repeated = sorted((n for n, k in counts.items() if k > 1), key=str)
     return _c("attribute_names_unique", not repeated, repeated or "no Name repeated", "no Name repeated",
               "eHerkenning: one saml:Attribute per Name; a repeated Name is refused")
 
