@@ -306,3 +306,13 @@ def test_the_service_asked_for_is_accepted_with_its_own_uuid():
     assert validate_response(wire(good), policy, hm=HM, outstanding={"_req1": PORTAL_SERVICE_EDIT}).ok
     swapped = sign(response(service_id=PORTAL_SERVICE_EDIT, service_uuid="uuid-view"), BROKER)
     _fails(validate_response(wire(swapped), policy, hm=HM, outstanding={"_req1": PORTAL_SERVICE_EDIT}), "service_uuid")
+
+
+def test_attributes_without_name_format_and_conditions_without_not_before_are_accepted():
+    """SPID's cases 109 (no NameFormat: accepted) and SAML's optional NotBefore (eHerkenning's broker sends one)."""
+    resp = response()
+    for attr in resp.iter(_q("Attribute")):
+        attr.attrib.pop("NameFormat", None)
+    _assertion(resp).find(_q("Conditions")).attrib.pop("NotBefore")
+    result = check(sign(resp, BROKER))
+    assert result.ok, result.explain()

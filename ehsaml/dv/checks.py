@@ -176,7 +176,8 @@ def check_conditions_time(assertion: etree._Element, now: datetime, skew: timede
     if cond is None:
         return _c("conditions_time", False, "no saml:Conditions", "a Conditions validity window", rule)
     try:
-        not_before = parse(cond.get("NotBefore"), where="Conditions@NotBefore") if cond.get("NotBefore") else None
+        # absent is allowed (SAML core 2.5.1.2); present but empty or malformed is not
+        not_before = parse(cond.get("NotBefore"), where="Conditions@NotBefore") if "NotBefore" in cond.attrib else None
         not_after = parse(cond.get("NotOnOrAfter"), where="Conditions@NotOnOrAfter")
     except SamlError as exc:
         return _c("conditions_time", False, str(exc), "UTC timestamps with a Z suffix", rule)
