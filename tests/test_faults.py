@@ -215,3 +215,21 @@ def test_faults_reach_a_dv_that_wants_encrypted_assertions(broker_url, encryptin
     assert not result.ok and result.failure.check == CATALOGUE[case_id].expect.check, result.explain()
     sent = [e for e in journal(broker_url) if e["event"] == "sent" and e.get("message_type") == "Response"][-1]
     assert "<saml:EncryptedAssertion" in sent["xml"]
+
+
+def test_the_mapping_to_spid_and_saml_raider_names_only_real_cases_and_every_spid_number():
+    """docs/security-catalogue.md: each backticked case id exists (in the fault or the FAQ catalogue), and each of
+    spid-sp-test's response numbers 1–111 has a row."""
+    import re
+    from pathlib import Path
+
+    from harness.cases import load_cases
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "security-catalogue.md").read_text("utf-8")
+    known = set(CATALOGUE) | set(load_cases()["cases"])
+    named = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", text))
+    assert named and not named - known, sorted(named - known)
+    covered = set()
+    for first, last in re.findall(r"^\| (\d+)(?:[–-](\d+))? \|", text, flags=re.M):
+        covered |= set(range(int(first), int(last or first) + 1))
+    assert covered >= set(range(1, 112)), sorted(set(range(1, 112)) - covered)
