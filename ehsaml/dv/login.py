@@ -20,6 +20,7 @@ from ..checks import Check
 from ..eherkenning import Level
 from ..metadata import EntityMetadata
 from ..timeutil import utcnow
+from . import attributes as A
 from . import checks as C
 from . import read
 from .policy import DvPolicy
@@ -175,18 +176,18 @@ def _assertion_checks(a, r, policy: DvPolicy, hm: EntityMetadata, now: datetime,
 
 
 def _attribute_checks(attributes: dict, found: dict, legal: list, policy: DvPolicy, requested: str | None):
-    yield C.check_legal_subject(legal, allow_rsin_only=policy.allow_rsin_only)
-    yield C.check_chain_mandate(attributes.get(eh.ATTR_INTERMEDIATE_KVK, []),
+    yield A.check_legal_subject(legal, allow_rsin_only=policy.allow_rsin_only)
+    yield A.check_chain_mandate(attributes.get(eh.ATTR_INTERMEDIATE_KVK, []),
                                 attributes.get(eh.ATTR_INTERMEDIATE_NAME, []), found.get("kvk"))
     service_ids = attributes.get(eh.ATTR_SERVICE_ID, [])
-    yield C.check_own_value(service_ids, policy.own_service_ids, check="service_id", attribute=eh.ATTR_SERVICE_ID,
+    yield A.check_own_value(service_ids, policy.own_service_ids, check="service_id", attribute=eh.ATTR_SERVICE_ID,
                             requested=requested)
     uuid_of = policy.service_uuid_of or {}
-    yield C.check_own_value(attributes.get(eh.ATTR_SERVICE_UUID, []), policy.own_service_uuids, check="service_uuid",
+    yield A.check_own_value(attributes.get(eh.ATTR_SERVICE_UUID, []), policy.own_service_uuids, check="service_uuid",
                             attribute=eh.ATTR_SERVICE_UUID, requested=uuid_of.get(_first(service_ids) or ""))
-    yield C.check_service_restriction(attributes.get(eh.ATTR_BRANCH, []), _first(service_ids),
+    yield A.check_service_restriction(attributes.get(eh.ATTR_BRANCH, []), _first(service_ids),
                                       policy.branch_service_ids)
-    yield C.check_identifier_formats(kvk=found.get("kvk"), rsin=found.get("rsin"), branch=found["branch"],
+    yield A.check_identifier_formats(kvk=found.get("kvk"), rsin=found.get("rsin"), branch=found["branch"],
                                      intermediary_kvk=found["intermediary_kvk"])
 
 
