@@ -149,7 +149,11 @@ def verify(
     for cert in certs:
         ctx = xmlsec.SignatureContext()
         ctx.key = cert.xmlsec_key
-        ctx.register_id(element, "ID")
+        try:
+            ctx.register_id(element, "ID")
+        except xmlsec.Error:  # _check_structure names the usual clashes; this catches what it did not foresee
+            raise SignatureInvalid(f"the ID {element.get('ID')!r} cannot be registered (it clashes with another ID "
+                                   "in the document)", where=where) from None
         for transform in (xmlsec.Transform.ENVELOPED, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.SHA256,
                           *( (xmlsec.Transform.SHA1,) if allow_weak else ())):
             ctx.enable_reference_transform(transform)
@@ -169,9 +173,16 @@ def _check_structure(element, signature, *, where: str, allow_weak: bool) -> Non
     elem_id = element.get("ID")
     if not elem_id:
         raise SignatureInvalid("the signed element has no ID", where=where)
-    same_id = element.getroottree().getroot().xpath("//*[@ID=$id]", id=elem_id)
+    root = element.getroottree().getroot()
+    same_id = root.xpath("//*[@ID=$id]", id=elem_id)
     if len(same_id) != 1:
         raise SignatureInvalid(f"ID {elem_id!r} occurs {len(same_id)} times in the document", where=where)
+    # An xml:id (or a second ID-typed attribute) with the same value makes the reference ambiguous: xmlsec
+    # would resolve "#ID" to whichever it registered first. Name the element, as a support desk needs it.
+    clash = root.xpath("//*[@xml:id=$id]", id=elem_id)
+    if clash:
+        raise SignatureInvalid(f"xml:id {elem_id!r} on {_name(clash[0])} clashes with the ID of the signed element",
+                               where=where)
     signed_info = signature.find(ns.q("ds", "SignedInfo"))
     if signed_info is None:
         raise SignatureInvalid("ds:Signature has no ds:SignedInfo", where=where)
@@ -198,8 +209,15 @@ def _check_structure(element, signature, *, where: str, allow_weak: bool) -> Non
         raise SignatureInvalid(f"DigestMethod {got!r} is refused; sha256 is required", where=where)
     transforms = ref.find(ns.q("ds", "Transforms"))
     algs = [t.get("Algorithm") for t in transforms] if transforms is not None else []
-    if any(a not in (ENVELOPED, EXC_C14N) for a in algs):
-        raise SignatureInvalid(f"transforms {algs} are refused; only enveloped-signature and exc-c14n", where=where)
+    if any(a not in (ENVELOPED, EXC_C14N) for a in algs) or len(algs) != len(set(algs)):
+        # each at most once: a thousand exc-c14n transforms would make xmlsec canonicalise a thousand times
+        shown = algs if len(algs) <= 4 else f"{len(algs)} transforms"
+        raise SignatureInvalid(f"transforms {shown} are refused; only enveloped-signature and exc-c14n, once each",
+                               where=where)
+
+
+def _name(el: etree._Element) -> str:
+    return f"{el.prefix}:{local_name(el)}" if el.prefix else local_name(el)
 
 
 def strip_signature(element: etree._Element) -> None:

@@ -69,13 +69,17 @@ DV_ENTITY_RE = re.compile(r"^urn:etoegang:DV:(\d{20}):entities:(\d{4})$")
 SERVICE_ID_RE = re.compile(r"^urn:etoegang:DV:(\d{20}):services:(\d+)$")
 
 
+# Exact ASCII digits only: `\d` would also take Arabic-Indic or full-width digits, and nothing is stripped.
+_KVK, _RSIN, _BRANCH = re.compile(r"[0-9]{8}"), re.compile(r"[0-9]{9}"), re.compile(r"[0-9]{12}")
+
+
 def is_kvk(value: str) -> bool:
-    return bool(re.fullmatch(r"[0-9]{8}", value or ""))
+    return bool(_KVK.fullmatch(value or ""))
 
 
 def is_rsin(value: str) -> bool:
     """Nine digits that pass the 11-test: 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11."""
-    if not re.fullmatch(r"[0-9]{9}", value or ""):
+    if not _RSIN.fullmatch(value or ""):
         return False
     digits = [int(c) for c in value]
     total = sum(w * d for w, d in zip(range(9, 1, -1), digits[:8])) - digits[8]
@@ -83,4 +87,4 @@ def is_rsin(value: str) -> bool:
 
 
 def is_branch(value: str) -> bool:
-    return bool(re.fullmatch(r"[0-9]{12}", value or ""))
+    return bool(_BRANCH.fullmatch(value or ""))

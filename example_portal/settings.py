@@ -28,6 +28,11 @@ class Defect(enum.Enum):
     IGNORE_ASSERTION_SIGNATURE = "ignore-assertion-signature"
     IGNORE_TIME = "ignore-time"
     IGNORE_LEVEL = "ignore-level"
+    IGNORE_SERVICE = "ignore-service"  # any own ServiceID, not only the one asked for
+    IGNORE_NAME_ID = "ignore-name-id"
+    IGNORE_ASSERTION_ELEMENT = "ignore-assertion-element"  # Version, ID, IssueInstant of the assertion
+    IGNORE_SINGLE_ASSERTION = "ignore-single-assertion"  # reads the first assertion, whatever else is there
+    LENIENT_XML = "lenient-xml"  # lxml's own parser flags only: no DOCTYPE refusal on the parsed document, no limits
     STALE_KVK_CACHE = "stale-kvk-cache"  # known KvK numbers read once, never again: a contract fix never helps
     REFUSE_ALL = "refuse-all"  # every answer refused as failing its signature: passes every hostile case, no control
 
@@ -35,7 +40,9 @@ class Defect(enum.Enum):
     def ignored_check(self) -> str | None:
         """The name of the ehsaml check this defect switches off, if it is one of those."""
         return {"ignore-audience": "audience", "ignore-assertion-signature": "assertion_signature",
-                "ignore-time": "conditions_time", "ignore-level": "authn_level"}.get(self.value)
+                "ignore-time": "conditions_time", "ignore-level": "authn_level", "ignore-service": "service_id",
+                "ignore-name-id": "subject_name_id", "ignore-assertion-element": "assertion_element",
+                "ignore-single-assertion": "single_assertion"}.get(self.value)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from lxml import etree
 
 from ehsaml import bindings, ns
 from ehsaml.dv.checks import check_artifact_source
@@ -23,7 +24,7 @@ from ehsaml.metadata import EntityMetadata, parse_entity
 
 from . import dvconfig
 from .refusals import Refused
-from .settings import Binding, PortalSettings
+from .settings import Binding, Defect, PortalSettings
 
 MAX_METADATA_BYTES = 1_000_000
 
@@ -138,7 +139,7 @@ class ServiceProvider:
             result = self._by_artifact(hm, artifact, outstanding)
         elif saml_response:
             try:
-                element = bindings.decode_post(saml_response, what="SAMLResponse")
+                element = self._read(saml_response)
             except SamlError as exc:
                 raise _security("message_readable", str(exc)) from None
             result = validate_response(element, self.policy, hm=hm, outstanding=outstanding)
@@ -148,6 +149,15 @@ class ServiceProvider:
         if irt_ok and not self.pending.take(result.in_response_to):
             raise _security("response_in_response_to", f"request {result.in_response_to} was answered already")
         return result
+
+    def _read(self, saml_response: str):
+        if Defect.LENIENT_XML not in self.settings.defects:
+            return bindings.decode_post(saml_response, what="SAMLResponse")
+        lenient = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)  # the defect: no more
+        try:
+            return etree.fromstring(bindings.b64decode(saml_response, what="SAMLResponse"), parser=lenient)
+        except etree.XMLSyntaxError as exc:
+            raise SamlError(f"not well-formed XML ({exc.msg})", where="SAMLResponse") from None
 
     def _by_artifact(self, hm: EntityMetadata, artifact: str, outstanding: dict[str, str]) -> LoginResult:
         source = check_artifact_source(artifact, hm)
@@ -172,6 +182,7 @@ def portal_policy(settings: PortalSettings, keypair: KeyPair) -> DvPolicy:
         dv_entity_id=dvconfig.ENTITY_ID, acs_url=settings.acs_url, keypair=keypair, min_level=settings.min_level,
         own_service_ids={s.service_id for s in dvconfig.services()},
         own_service_uuids={s.service_uuid for s in dvconfig.services()},
+        service_uuid_of={s.service_id: s.service_uuid for s in dvconfig.services()},
         branch_service_ids={e.service_id for e in entries if ATTR_BRANCH in e.restrictions_allowed},
         skew_seconds=settings.skew_seconds, require_artifact_signature=True,
         ignore_checks={d.ignored_check for d in settings.defects if d.ignored_check})

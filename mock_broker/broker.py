@@ -93,10 +93,10 @@ class Broker:
         pending login's binding."""
         self.store.take("pending", pending.token)
         dv = self.registry.get(pending.dv)
-        applied = False
+        applied, raw = False, None
         if fault:
             faulted = faults.build_response(self, fault, dv=dv, pending=pending, outcome=outcome)
-            response, applied = faulted.response, faulted.applied
+            response, applied, raw = faulted.response, faulted.applied, faulted.raw
         else:
             response = build_response(settings=self.settings, keypair=self.keypair, dv=dv, pending=pending,
                                       outcome=outcome)
@@ -108,7 +108,8 @@ class Broker:
             self.log("fault", reason=faulted.reason, dv=dv.entity_id, fault=fault, fault_applied=applied,
                      phase=case.phase.value, rule=case.rule)
         armed = fault if applied else None  # a fault that was not applied must not act later either
-        xml = tostring(response).decode("utf-8")
+        # a fault in the bytes (DOCTYPE, UTF-16, a second root…) goes out as made; the journal keeps its text
+        xml = tostring(response).decode("utf-8") if raw is None else faults.raw_text(raw)
         if pending.binding == ns.BINDING_ARTIFACT:
             artifact = bindings.Artifact.new(self.settings.entity_id, self.settings.artifact_endpoint_index)
             self.store.put("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": armed},
@@ -127,7 +128,8 @@ class Broker:
         faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml, artifact=None)
         self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
                  message=response, xml=xml, fault=fault, fault_applied=applied if fault else None)
-        form = bindings.post_form(pending.acs_url, {"SAMLResponse": base64.b64encode(xml.encode("utf-8")).decode(),
+        body = xml.encode("utf-8") if raw is None else raw
+        form = bindings.post_form(pending.acs_url, {"SAMLResponse": base64.b64encode(body).decode(),
                                                     "RelayState": pending.relay_state})
         return auto_post_response(form)
 

@@ -1,4 +1,5 @@
-"""A tiny builder of broker-style responses, for testing the DV side only (the broker has its own)."""
+"""A tiny builder of broker-style responses, for testing the DV side only (the broker has its own), and the DV
+that checks them (POLICY, `check`) with the TEST-ONLY keys."""
 
 from __future__ import annotations
 
@@ -7,15 +8,31 @@ from datetime import timedelta
 
 from lxml import etree
 
+from dataclasses import replace
+
 from ehsaml import dsig, ns, xenc
 from ehsaml import eherkenning as eh
-from ehsaml.keys import Certificate, KeyPair
-from ehsaml.testids import AD_ENTITY_ID, BROKER_ENTITY_ID, PORTAL_ENTITY_ID, PORTAL_SERVICE_VIEW
+from ehsaml.dv.login import validate_response
+from ehsaml.dv.policy import DvPolicy
+from ehsaml.keys import Certificate, KeyPair, load_keypair
+from ehsaml.metadata import Endpoint, EntityMetadata
+from ehsaml.testids import AD_ENTITY_ID, BROKER_ENTITY_ID, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT, PORTAL_SERVICE_VIEW
+from ehsaml.testkeys import CERTS_DIR
 from ehsaml.timeutil import fmt, utcnow
 
 SERVICE_UUID = "11111111-2222-4333-8444-555555555555"
 KVK, RSIN, BRANCH = "12345678", "123456782", "000012345678"
 PSEUDONYM = "a" * 64 + "@" + "b" * 32
+
+PORTAL = load_keypair(str(CERTS_DIR / "portal.TEST-ONLY.key"), str(CERTS_DIR / "portal.TEST-ONLY.crt"))
+BROKER = load_keypair(str(CERTS_DIR / "broker.TEST-ONLY.key"), str(CERTS_DIR / "broker.TEST-ONLY.crt"))
+ATTACKER = load_keypair(str(CERTS_DIR / "attacker.TEST-ONLY.key"), str(CERTS_DIR / "attacker.TEST-ONLY.crt"))
+ACS = "https://portal.example.test/saml/acs"
+ARS = "https://broker.example.test/saml/artifact"
+HM = EntityMetadata(entity_id=BROKER_ENTITY_ID, signing_certs=(BROKER.certificate,), encryption_certs=(),
+                    artifact_resolution=(Endpoint(ns.BINDING_SOAP, ARS, 0),))
+POLICY = DvPolicy(dv_entity_id=PORTAL_ENTITY_ID, acs_url=ACS, keypair=PORTAL, min_level=eh.Level.EH3,
+                  own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT}, own_service_uuids={SERVICE_UUID})
 
 
 def _sub(parent, prefix, local, text=None, **attrs):
@@ -102,3 +119,14 @@ def wire(el: etree._Element) -> etree._Element:
     """Serialise and parse again, as the message would arrive."""
     from ehsaml.xml import parse_xml
     return parse_xml(etree.tostring(el), what="test message")
+
+
+def response(**kwargs) -> etree._Element:
+    """build_response for request _req1 at ACS, identifiers encrypted to the portal key (sign with `sign`)."""
+    return build_response(request_id="_req1", acs_url=ACS, dv_cert=PORTAL.certificate, **kwargs)
+
+
+def check(resp, *, request_ids=("_req1",), now=None, in_artifact_response=False, **changes):
+    """Check as the DV of POLICY (with `changes`), the request IDs outstanding for any of its services."""
+    return validate_response(wire(resp), replace(POLICY, **changes), hm=HM, outstanding=dict.fromkeys(request_ids),
+                             now=now, in_artifact_response=in_artifact_response)

@@ -226,3 +226,35 @@ def test_acs_url_from_metadata_is_accepted(broker_url, dv):
     queue(broker_url, person="anna-de-vries")
     answer = dv.login(acs_url=ACS_URL, protocol_binding=ns.BINDING_ARTIFACT, service_index=2)
     assert answer.binding == ns.BINDING_ARTIFACT and answer.result.ok
+
+
+# --- an xml:id equal to the message's ID (it gave HTTP 500 before: xmlsec refused to register the ID) -------------
+
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+
+
+def _clashing(element, keypair=None):
+    """The signed message with an xml:id on its Issuer equal to its ID: no key needed to make it."""
+    if keypair is not None:
+        dsig.sign(element, keypair)
+    element.find(ns.q("saml", "Issuer")).set(XML_ID, element.get("ID"))
+    return element
+
+
+@pytest.mark.parametrize("endpoint", ["/saml/sso", "/saml/slo", "/saml/artifact"])
+def test_an_xml_id_clash_gets_a_400_naming_the_element(broker_url, dv, endpoint):
+    from ehsaml.dv.client import build_artifact_resolve, build_logout_request
+
+    dest = f"{broker_url}{endpoint}"
+    if endpoint == "/saml/sso":
+        _, el = build_authn_request(dv=dv.entity_id, destination=dest)
+        resp = sso_post(broker_url, {"SAMLRequest": bindings.encode_post(_clashing(el, dv.keypair))})
+    elif endpoint == "/saml/slo":
+        _, el = build_logout_request(dv=dv.entity_id, destination=dest, name_id="_x", keypair=dv.keypair)
+        resp = requests.post(dest, data={"SAMLRequest": bindings.encode_post(_clashing(el))}, timeout=10)
+    else:
+        el = build_artifact_resolve(dv=dv.entity_id, destination=dest, artifact="AAQAAA==", keypair=dv.keypair)
+        resp = soap(broker_url, tostring(bindings.soap_envelope(_clashing(el))))
+    assert resp.status_code == 400, resp.text[:300]
+    assert "xml:id" in resp.text and "saml:Issuer" in resp.text and "Traceback" not in resp.text
+    assert "saml:Issuer" in last_refusal(broker_url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +13,10 @@ import responses
 import xmlschema
 from lxml import etree
 
-from dvfixtures import BRANCH, KVK, PSEUDONYM, RSIN, SERVICE_UUID, build_response, sign, wire
+from dvfixtures import (ACS, ARS, ATTACKER, BROKER, BRANCH, HM, KVK, POLICY, PORTAL, PSEUDONYM, RSIN, SERVICE_UUID,
+                        build_response, sign, wire)
+from dvfixtures import check as _validate
+from dvfixtures import response as _response
 from ehsaml import bindings, dsig, ns, xenc
 from ehsaml import eherkenning as eh
 from ehsaml.dv.checks import check_artifact_source
@@ -23,11 +25,8 @@ from ehsaml.dv.client import (
     post_form_fields, redirect_url, resolve_artifact,
 )
 from ehsaml.dv.metadata import CatalogueEntry, build_catalogue, build_dv_metadata
-from ehsaml.keys import load_keypair
-from ehsaml.testkeys import CERTS_DIR
 from ehsaml.dv.login import validate_artifact_login, validate_artifact_response, validate_response
-from ehsaml.dv.policy import DvPolicy
-from ehsaml.metadata import Endpoint, EntityMetadata, parse_catalogue, parse_entity
+from ehsaml.metadata import parse_catalogue, parse_entity
 from ehsaml.testids import (
     BROKER_ENTITY_ID, BROKER_OIN, OTHER_DV_SERVICE, PORTAL_ENTITY_ID, PORTAL_SERVICE_EDIT,
     PORTAL_SERVICE_VIEW,
@@ -35,31 +34,8 @@ from ehsaml.testids import (
 from ehsaml.xml import parse_xml
 from schemas import validate_saml_schema
 
-CERTS = CERTS_DIR
-PORTAL = load_keypair(str(CERTS / "portal.TEST-ONLY.key"), str(CERTS / "portal.TEST-ONLY.crt"))
-BROKER = load_keypair(str(CERTS / "broker.TEST-ONLY.key"), str(CERTS / "broker.TEST-ONLY.crt"))
-ATTACKER = load_keypair(str(CERTS / "attacker.TEST-ONLY.key"), str(CERTS / "attacker.TEST-ONLY.crt"))
-ACS = "https://portal.example.test/saml/acs"
 SSO = "https://broker.example.test/saml/sso"
-ARS = "https://broker.example.test/saml/artifact"
-HM = EntityMetadata(entity_id=BROKER_ENTITY_ID, signing_certs=(BROKER.certificate,), encryption_certs=(),
-                    artifact_resolution=(Endpoint(ns.BINDING_SOAP, ARS, 0),))
 SERVICES = [(1, "Bekijk gegevens", PORTAL_SERVICE_VIEW, True), (2, "Bekijk en wijzig gegevens", PORTAL_SERVICE_EDIT, False)]
-
-
-POLICY = DvPolicy(dv_entity_id=PORTAL_ENTITY_ID, acs_url=ACS, keypair=PORTAL, min_level=eh.Level.EH3,
-                  own_service_ids={PORTAL_SERVICE_VIEW, PORTAL_SERVICE_EDIT}, own_service_uuids={SERVICE_UUID})
-
-
-def _validate(resp, *, request_ids=("_req1",), now=None, in_artifact_response=False, **changes):
-    """Check as the DV of POLICY (with `changes`), the request IDs outstanding for any of its services."""
-    policy = replace(POLICY, **changes)
-    return validate_response(wire(resp), policy, hm=HM, outstanding=dict.fromkeys(request_ids), now=now,
-                             in_artifact_response=in_artifact_response)
-
-
-def _response(**kwargs):
-    return build_response(request_id="_req1", acs_url=ACS, dv_cert=PORTAL.certificate, **kwargs)
 
 
 # --- metadata and catalogue -------------------------------------------------------------------

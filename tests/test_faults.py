@@ -19,10 +19,16 @@ CATALOGUE = {k: c for k, c in faults.load_catalogue().items() if c.family != fau
 HANG_TIMEOUT = 2.0  # the DV's resolve timeout in the hanging-endpoint case (the broker sleeps longer)
 
 
-def test_the_catalogue_has_at_least_60_cases_in_all_four_families():
+def test_the_catalogue_has_at_least_180_cases_in_every_family():
     families = collections.Counter(case.family for case in CATALOGUE.values())
-    assert sum(families.values()) >= 60
-    assert set(families) == set(faults.FAMILIES) - {faults.CONTROL} and min(families.values()) >= 10, families
+    assert sum(families.values()) >= 180
+    assert set(families) == set(faults.FAMILIES) - {faults.CONTROL} and min(families.values()) >= 5, families
+
+
+def test_each_recent_cve_class_has_a_case_by_its_number():
+    ids = " ".join(CATALOGUE)
+    for number in ("2024-45409", "2025-23369", "2025-25291", "2025-25292", "2024-4985"):
+        assert f"cve-{number}-" in ids, number
 
 
 def test_every_case_names_a_registered_mutation_and_a_dv_check():
@@ -159,6 +165,33 @@ def test_a_dv_with_one_check_switched_off_lets_that_case_through(broker_url, dv,
     assert ignored and all(c.passed for c in ignored) and "IGNORED" in str(ignored[0].actual)
 
 
+# One case per family added with issue 15: a DV without the check the case names lets it through (a status answer
+# "through" is one the DV believes: it would show the broker's "no mandate"), so the careful DV's refusal above is
+# what catches such a DV. message_readable switched off is a DV with lxml's own parser flags only.
+WEAKENED = {"parser": "parser-doctype-utf16-post", "encryption": "enc-assertion-in-extensions",
+            "identifier": "kvk-mixed-content", "service": "service-other-own", "level": "level-label-eh3",
+            "nameid": "nameid-format-persistent", "required": "assertion-version-1-1",
+            "status": "status-other-dv-destination", "cve": "cve-2024-45409-digest-in-status-detail"}
+
+
+@pytest.mark.parametrize("family, case_id", WEAKENED.items(), ids=list(WEAKENED))
+def test_a_weakened_dv_lets_a_case_of_each_new_family_through(broker_url, dv, family, case_id):
+    case = CATALOGUE[case_id]
+    assert case.family == family
+    dv.weakened = frozenset({case.expect.check})
+    queue(broker_url, fault=case_id)
+    result = _login(dv, "post" if case.needs_binding == "post" else "artifact").result
+    if family == "status":
+        assert result.failure.check == "status" and result.status[1] == ns.STATUS_REQUEST_UNSUPPORTED, \
+            f"a weakened DV believes the other DV's 'no mandate': {result.explain()}"
+    else:
+        assert result.ok, f"{case_id} should get through a DV without {case.expect.check}: {result.explain()}"
+    dv.weakened = frozenset()
+    queue(broker_url, fault=case_id)
+    careful = _login(dv, "post" if case.needs_binding == "post" else "artifact").result
+    assert not careful.ok and careful.failure.check == case.expect.check, careful.explain()
+
+
 @pytest.fixture
 def encrypting_dv(broker_url, dv):
     """The example DV registered with encrypt_assertion (EncryptedAssertion); registered plainly again after."""
@@ -183,3 +216,21 @@ def test_faults_reach_a_dv_that_wants_encrypted_assertions(broker_url, encryptin
     assert not result.ok and result.failure.check == CATALOGUE[case_id].expect.check, result.explain()
     sent = [e for e in journal(broker_url) if e["event"] == "sent" and e.get("message_type") == "Response"][-1]
     assert "<saml:EncryptedAssertion" in sent["xml"]
+
+
+def test_the_mapping_to_spid_and_saml_raider_names_only_real_cases_and_every_spid_number():
+    """docs/security-catalogue.md: each backticked case id exists (in the fault or the FAQ catalogue), and each of
+    spid-sp-test's response numbers 1–111 has a row."""
+    import re
+    from pathlib import Path
+
+    from harness.cases import load_cases
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "security-catalogue.md").read_text("utf-8")
+    known = set(CATALOGUE) | set(load_cases()["cases"])
+    named = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", text))
+    assert named and not named - known, sorted(named - known)
+    covered = set()
+    for first, last in re.findall(r"^\| (\d+)(?:[–-](\d+))? \|", text, flags=re.M):
+        covered |= set(range(int(first), int(last or first) + 1))
+    assert covered >= set(range(1, 112)), sorted(set(range(1, 112)) - covered)

@@ -338,3 +338,46 @@ def test_every_form_field_with_any_text_gets_a_page_never_a_server_error(logged_
     assert resp.status_code < 500, (path, data, resp.text[:300])
     if resp.status_code >= 400:
         assert re.search(r'id="reason-code">[a-z_]+<', resp.text), (path, data, resp.status_code, resp.text[:300])
+
+
+# --- hostile documents at the ACS (issue 15): never a 500, always the reason -------------------------------------
+
+def test_an_xml_id_clash_at_the_acs_is_refused_naming_the_element(pp, browser):
+    request_id = outstanding_request_id(pp, browser)
+    el = forged(pp, request_id)
+    el.find("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer").set("{http://www.w3.org/XML/1998/namespace}id", el.get("ID"))
+    with WritesNothing(pp, "security_check_failed"):
+        resp = post_to_acs(pp, browser, el)
+    refused_check(pp, browser, resp, "message_readable")
+    assert "saml:Issuer" in unescape(resp.text)
+
+
+def test_a_utf16_doctype_at_the_acs_is_refused(pp, browser):
+    from lxml import etree
+    request_id = outstanding_request_id(pp, browser)
+    body = etree.tostring(forged(pp, request_id)).decode()
+    doc = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE samlp:Response [<!ENTITY e "x">]>' + body).encode("utf-16")
+    with WritesNothing(pp, "security_check_failed"):
+        resp = browser.post(f"{pp.url}/saml/acs", data={"SAMLResponse": base64.b64encode(doc).decode()}, timeout=15)
+    refused_check(pp, browser, resp, "message_readable")
+    assert "DOCTYPE" in unescape(resp.text)
+
+
+def test_hostile_answers_over_real_http_are_refused_with_a_reason(pp, browser):
+    """A few dozen fuzzed answers to a real outstanding request, over loopback HTTP (the bulk runs in-process in
+    tests/test_dv_fuzz.py): never a 5xx, always the refusal page or a login."""
+    import os
+    import random
+    from fuzzreport import tried
+    from hostilexml import mutate_bytes, mutate_tree, resign
+    from lxml import etree
+
+    seed = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
+    rng = random.Random(seed)
+    for i in range(40):
+        root = forged(pp, outstanding_request_id(pp, browser))
+        data = resign(mutate_tree(rng, root)) if i % 2 else mutate_bytes(rng, etree.tostring(root))
+        resp = browser.post(f"{pp.url}/saml/acs", data={"SAMLResponse": base64.b64encode(data).decode()}, timeout=15)
+        assert resp.status_code < 500, f"FUZZ_SEED={seed}, input {i}: HTTP {resp.status_code}: {resp.text[:300]}"
+        assert resp.url == f"{pp.url}/dashboard" or 'id="reason-code"' in resp.text, f"FUZZ_SEED={seed}, input {i}"
+    tried("portal ACS over real HTTP", 40)

@@ -6,14 +6,15 @@ order and the stopping rule live in `ehsaml.dv.login`.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections import Counter
+from collections.abc import Container
 from datetime import datetime, timedelta
 
 from lxml import etree
 
 from .. import bindings, dsig, ns
 from ..checks import Check
-from ..eherkenning import Level, is_branch, is_kvk, is_rsin
+from ..eherkenning import Level
 from ..errors import SamlError
 from ..metadata import EntityMetadata
 from ..timeutil import fmt, parse
@@ -31,7 +32,10 @@ CHECK_NAMES = frozenset({
     "legal_subject", "chain_mandate", "service_restriction", "service_id", "service_uuid", "identifier_formats",
     "artifact_source", "artifact_resolution", "artifact_response_element", "artifact_response_signature",
     "artifact_response_issuer", "artifact_response_in_response_to", "artifact_response_status",
-    "artifact_response_has_response",
+    "artifact_response_has_response", "assertion_element", "subject_name_id",
+    # before any check: the message arrived (message_present) and could be read (message_readable: base64,
+    # well-formed XML without a DOCTYPE, within the limits of ehsaml.xml), at the ACS or as the SOAP answer
+    "message_present", "message_readable",
 })
 
 
@@ -39,9 +43,21 @@ def _c(check: str, passed: bool, actual, expected, rule: str) -> Check:
     return Check(check=check, passed=bool(passed), actual=actual, expected=expected, rule=rule)
 
 
+def exact_text(el: etree._Element | None) -> str | None:
+    """The value of an element exactly as sent, not stripped. An element that holds anything but text (a child
+    element, a comment) is read as the markup it holds, so no comparison or format check can accept it:
+    `1234<x:b>9999</x:b>5678` is never the KvK number 12345678, and a comment cannot truncate a value."""
+    if el is None:
+        return None
+    if len(el) == 0:
+        return el.text or ""
+    return (el.text or "") + "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in el)
+
+
 def text_of(el: etree._Element | None) -> str | None:
-    """All direct text of an element, stripped: a comment inside (`123<!---->45`) cannot truncate it."""
-    return None if el is None else "".join(el.xpath("text()")).strip()
+    """exact_text without surrounding whitespace: for names compared as a whole (Issuer, Audience, messages)."""
+    text = exact_text(el)
+    return None if text is None else text.strip()
 
 
 def _issuer(el: etree._Element) -> str | None:
@@ -110,6 +126,17 @@ def read_status(el: etree._Element) -> tuple[str | None, str | None, str | None]
             message)
 
 
+def check_status_without_assertion(response: etree._Element) -> Check:
+    """A Response whose status is not Success carries no assertion: one that does is no broker's answer (and may be
+    addressed to another DV), so it is refused as such, not shown as the broker's refusal."""
+    top, _, _ = read_status(response)
+    found = [local_name(a) for a in response.iter(ns.q("saml", "Assertion"), ns.q("saml", "EncryptedAssertion"))]
+    ok = not top or top == ns.STATUS_SUCCESS or not found  # no status (code) at all: check_status says so
+    actual = f"status {(top or 'none').rsplit(':', 1)[-1]} with {len(found)} assertion(s)"
+    return _c("single_assertion", ok, actual, "no assertion in a Response whose status is not Success",
+              "SAML core 3.3.3 / profiles 4.1.4.2: an error Response carries no assertion")
+
+
 def check_status(el: etree._Element, *, check: str = "status") -> Check:
     top, second, message = read_status(el)
     actual = " / ".join(s.rsplit(":", 1)[-1] for s in (top, second) if s) or "no samlp:Status"
@@ -121,18 +148,24 @@ def check_status(el: etree._Element, *, check: str = "status") -> Check:
 
 # --- the assertion -----------------------------------------------------------------------------
 
-def check_single_assertion(response: etree._Element, assertion: etree._Element | None, error: str | None) -> Check:
-    """Exactly one Assertion or EncryptedAssertion directly in the Response, and no stray assertion elsewhere."""
-    plain = response.findall(ns.q("saml", "Assertion"))
-    encrypted = response.findall(ns.q("saml", "EncryptedAssertion"))
+def check_single_assertion(response: etree._Element, assertion: etree._Element | None, error: str | None, *,
+                           allow_encrypted: bool = True) -> Check:
+    """Exactly one Assertion or EncryptedAssertion directly in the Response, and no stray (encrypted) assertion
+    elsewhere (in Extensions, a Signature's Object, a StatusDetail…). An EncryptedAssertion only if allowed."""
+    kinds = (ns.q("saml", "Assertion"), ns.q("saml", "EncryptedAssertion"))
+    plain = response.findall(kinds[0])
+    encrypted = response.findall(kinds[1])
     # The assertion's own Advice is covered by its signature. Keep the elements (not their id()):
     # lxml makes a new proxy object per access once the old one is gone, so ids are not stable.
-    allowed = [x for a in plain for x in a.iter(ns.q("saml", "Assertion"))]
-    stray = [a for a in response.iter(ns.q("saml", "Assertion")) if not any(a is x for x in allowed)]
+    allowed = plain + encrypted + [x for a in plain for x in a.iter(*kinds)]
+    stray = [a for a in response.iter(*kinds) if not any(a is x for x in allowed)]
     actual = f"{len(plain)} Assertion, {len(encrypted)} EncryptedAssertion, {len(stray)} elsewhere"
+    if encrypted and not allow_encrypted:
+        error = "this DV takes no EncryptedAssertion"
     if error:
         actual += f": {error}"
-    ok = len(plain) + len(encrypted) == 1 and not stray and assertion is not None
+    ok = len(plain) + len(encrypted) == 1 and not stray and assertion is not None and not (
+        encrypted and not allow_encrypted)
     return _c("single_assertion", ok, actual, "exactly one (Encrypted)Assertion in the Response",
               "SAML profiles 4.1.4.2 / eHerkenning: exactly one assertion; no second assertion anywhere in the document")
 
@@ -143,7 +176,8 @@ def check_conditions_time(assertion: etree._Element, now: datetime, skew: timede
     if cond is None:
         return _c("conditions_time", False, "no saml:Conditions", "a Conditions validity window", rule)
     try:
-        not_before = parse(cond.get("NotBefore"), where="Conditions@NotBefore") if cond.get("NotBefore") else None
+        # absent is allowed (SAML core 2.5.1.2); present but empty or malformed is not
+        not_before = parse(cond.get("NotBefore"), where="Conditions@NotBefore") if "NotBefore" in cond.attrib else None
         not_after = parse(cond.get("NotOnOrAfter"), where="Conditions@NotOnOrAfter")
     except SamlError as exc:
         return _c("conditions_time", False, str(exc), "UTC timestamps with a Z suffix", rule)
@@ -199,20 +233,51 @@ def check_confirmation_expiry(data: etree._Element, now: datetime, skew: timedel
 
 
 def check_level(assertion: etree._Element, min_level: Level | None) -> tuple[Check, Level | None]:
-    rule = "eHerkenning LoA: AuthnContextClassRef is a known level, at least the level the service requires"
+    """The AuthnContextClassRef is exactly a level's URN (no label, no short name, no whitespace), high enough."""
+    rule = "eHerkenning LoA: AuthnContextClassRef is exactly urn:etoegang:core:assurance-class:loa…, at least the " \
+           "level the service requires"
     statements = assertion.findall(ns.q("saml", "AuthnStatement"))
-    refs = [text_of(r) for s in statements
+    refs = [exact_text(r) for s in statements
             for r in s.findall(f"{ns.q('saml', 'AuthnContext')}/{ns.q('saml', 'AuthnContextClassRef')}")]
-    expected = f"at least {min_level.label}" if min_level else "a known eHerkenning level"
+    expected = f"at least {min_level.label} ({min_level.value})" if min_level else "a known eHerkenning level"
     if len(statements) != 1 or len(refs) != 1:
         return _c("authn_level", False, f"{len(statements)} AuthnStatement, {len(refs)} AuthnContextClassRef",
                   f"one AuthnStatement with {expected}", rule), None
-    try:
-        level = Level.parse(refs[0])
-    except ValueError:
-        return _c("authn_level", False, refs[0], expected, rule), None
+    level = next((lv for lv in Level if lv.value == refs[0]), None)
+    if level is None:
+        return _c("authn_level", False, repr(refs[0]), expected, rule), None
     ok = min_level is None or level >= min_level
     return _c("authn_level", ok, level.label, expected, rule), level
+
+
+def check_assertion_element(assertion: etree._Element) -> Check:
+    """The assertion itself: Version 2.0, an ID and an IssueInstant (its time is issue_instant's)."""
+    actual = (f"Version={assertion.get('Version')!r} ID={assertion.get('ID')!r} "
+              f"IssueInstant={assertion.get('IssueInstant')!r}")
+    ok = assertion.get("Version") == "2.0" and bool(assertion.get("ID")) and assertion.get("IssueInstant") is not None
+    return _c("assertion_element", ok, actual, "Version 2.0, an ID and an IssueInstant",
+              "SAML core 2.3.3: Version (2.0), ID and IssueInstant are required on an Assertion")
+
+
+def check_name_id(assertion: etree._Element) -> Check:
+    """One Subject with one transient NameID, with a value and the AD's NameQualifier (eherkenning-interface.md)."""
+    rule = "eHerkenning / SAML core 2.2.2, 2.4.1: the Subject has one transient NameID with a NameQualifier (the AD)"
+    subjects = assertion.findall(ns.q("saml", "Subject"))
+    name_ids = [n for s in subjects for n in s.findall(ns.q("saml", "NameID"))]
+    problems = []
+    if len(subjects) != 1 or len(name_ids) != 1:
+        problems.append(f"{len(subjects)} saml:Subject, {len(name_ids)} saml:NameID in it")
+    else:
+        nid = name_ids[0]
+        value = exact_text(nid)
+        if not value or value != value.strip() or len(nid):
+            problems.append(f"NameID value {value!r}")
+        if nid.get("Format") != ns.NAMEID_TRANSIENT:
+            problems.append(f"Format {nid.get('Format')!r}")
+        if not nid.get("NameQualifier"):
+            problems.append(f"NameQualifier {nid.get('NameQualifier')!r}")
+    return _c("subject_name_id", not problems, problems or "one transient NameID with a NameQualifier",
+              f"one NameID, Format {ns.NAMEID_TRANSIENT}, a value and a NameQualifier", rule)
 
 
 def own_attributes(assertion: etree._Element) -> list[etree._Element]:
@@ -221,36 +286,10 @@ def own_attributes(assertion: etree._Element) -> list[etree._Element]:
 
 
 def check_unique_attribute_names(assertion: etree._Element) -> Check:
-    names = [a.get("Name") for a in own_attributes(assertion)]
-    repeated = sorted({n for n in names if names.count(n) > 1}, key=str)
+    counts = Counter(a.get("Name") for a in own_attributes(assertion))
+    repeated = sorted((n for n, k in counts.items() if k > 1), key=str)
     return _c("attribute_names_unique", not repeated, repeated or "no Name repeated", "no Name repeated",
               "eHerkenning: one saml:Attribute per Name; a repeated Name is refused")
-
-
-def check_own_value(values: list[str], own: Iterable[str] | None, *, check: str, attribute: str,
-                    requested: str | None = None) -> Check:
-    """A ServiceID / ServiceUUID attribute: one value, one of this DV's own (when the set is given), and the
-    one the request asked for (`requested`: the ServiceID its AttributeConsumingServiceIndex names)."""
-    short = attribute.rsplit(":", 1)[-1]
-    rule = f"eHerkenning: the {short} is one of this DV's own services" + (
-        ", the one the request's AttributeConsumingServiceIndex named" if requested else "")
-    actual = values[0] if len(values) == 1 else values or "missing"
-    if own is None and requested is None:
-        return _c(check, len(values) <= 1, actual, "(not checked: no own set given)", rule)
-    ok = len(values) == 1 and (own is None or values[0] in set(own)) and requested in (None, values[0])
-    return _c(check, ok, actual, requested or sorted(set(own)), rule)
-
-
-def check_identifier_formats(*, kvk: str | None, rsin: str | None, branch: str | None,
-                             intermediary_kvk: str | None) -> Check:
-    bad = []
-    for label, value, test in (("KvK number", kvk, is_kvk), ("RSIN", rsin, is_rsin),
-                               ("vestigingsnummer", branch, is_branch), ("intermediary KvK", intermediary_kvk, is_kvk)):
-        if value is not None and not test(value):
-            bad.append(f"{label} {value!r}")
-    return _c("identifier_formats", not bad, bad or "all well-formed",
-              "KvK 8 digits, RSIN 9 digits passing the 11-test, vestigingsnummer 12 digits",
-              "eHerkenning attributes: number formats")
 
 
 # --- artifacts ---------------------------------------------------------------------------------
@@ -278,7 +317,7 @@ def check_has_response(artifact_response: etree._Element) -> tuple[Check, etree.
         inner[0] if ok else None)
 
 
-# --- times and eHerkenning identifiers (added with the fault catalogue, issue 5) ----------------
+# --- times --------------------------------------------------------------------------------------
 
 def check_issue_instant(el: etree._Element, now: datetime, skew: timedelta, max_age: timedelta, *, what: str) -> Check:
     """IssueInstant is a UTC time not in the future and not older than `max_age` (both with skew)."""
@@ -290,52 +329,3 @@ def check_issue_instant(el: etree._Element, now: datetime, skew: timedelta, max_
         return _c("issue_instant", False, str(exc), expected, rule)
     ok = now - max_age - skew <= issued <= now + skew
     return _c("issue_instant", ok, f"{what} IssueInstant {el.get('IssueInstant')}", expected, rule)
-
-
-def check_legal_subject(identifiers: list[tuple[str, str]], *, allow_rsin_only: bool = False) -> Check:
-    """The LegalSubjectID names one company: one KvK number (with at most one RSIN), or one eIDAS identifier.
-
-    `identifiers` are (slot, value) pairs, slot one of kvk, rsin, eidas. An RSIN alone is refused
-    unless `allow_rsin_only` (a DV whose catalogue accepts RSIN alone)."""
-    rule = "eHerkenning LegalSubjectID: one represented company, at most one identifier of each type"
-    count = {slot: sum(1 for s, _ in identifiers if s == slot) for slot in ("kvk", "rsin", "eidas")}
-    problems = [f"{n} {slot} values" for slot, n in count.items() if n > 1]
-    if not identifiers:
-        problems.append("no LegalSubjectID")
-    if count["eidas"] and (count["kvk"] or count["rsin"]):
-        problems.append("an eIDAS identifier together with a KvK number or RSIN")
-    if count["rsin"] and not count["kvk"] and not allow_rsin_only:
-        problems.append("an RSIN without a KvK number")
-    expected = "one KvK number (and at most one RSIN), or one eIDAS identifier"
-    return _c("legal_subject", not problems, problems or f"{count}", expected, rule)
-
-
-def check_chain_mandate(intermediary_kvks: list[str], intermediary_names: list[str], represented_kvk: str | None) -> Check:
-    """A chain mandate names one intermediary, by KvK number and name, other than the represented company."""
-    rule = "eHerkenning chain mandate: IntermediateEntityID (KvK) and the intermediary's CompanyName, one each"
-    if not intermediary_kvks and not intermediary_names:
-        return _c("chain_mandate", True, "no chain mandate", "both or neither intermediary attribute", rule)
-    problems = []
-    if len(intermediary_kvks) != 1:
-        problems.append(f"{len(intermediary_kvks)} intermediary KvK numbers")
-    if len(intermediary_names) != 1:
-        problems.append(f"{len(intermediary_names)} intermediary names")
-    if represented_kvk is not None and represented_kvk in intermediary_kvks:
-        problems.append(f"the intermediary {represented_kvk} is the represented company itself")
-    return _c("chain_mandate", not problems, problems or "one intermediary",
-              "one intermediary KvK number and name, not the represented company", rule)
-
-
-def check_service_restriction(branches: list[str], service_id: str | None,
-                              branch_service_ids: Iterable[str] | None) -> Check:
-    """At most one Vestigingsnr, and only for a service whose catalogue entry allows the restriction."""
-    rule = "eHerkenning catalogue: ServiceRestrictionsAllowed; one Vestigingsnr, only where the service allows it"
-    allowed = None if branch_service_ids is None else set(branch_service_ids)
-    problems = []
-    if len(branches) > 1:
-        problems.append(f"{len(branches)} Vestigingsnr values")
-    if branches and allowed is not None and service_id not in allowed:
-        problems.append(f"a Vestigingsnr for {service_id}, which allows no branch restriction")
-    expected = "no Vestigingsnr, or one for a service that allows it" + (
-        "" if allowed is None else f" ({sorted(allowed)})")
-    return _c("service_restriction", not problems, problems or (branches[0] if branches else "none"), expected, rule)

@@ -20,6 +20,7 @@ from ..checks import Check
 from ..eherkenning import Level
 from ..metadata import EntityMetadata
 from ..timeutil import utcnow
+from . import attributes as A
 from . import checks as C
 from . import read
 from .policy import DvPolicy
@@ -116,7 +117,8 @@ def validate_response(
         return run.result(status, in_response_to=irt)
 
     assertion, error = read.the_assertion(r, policy.keypair)
-    if not run.ok(C.check_single_assertion(r, assertion, error)) or assertion is None:
+    if not run.ok(C.check_single_assertion(r, assertion, error, allow_encrypted=policy.allow_encrypted_assertion)) \
+            or assertion is None:
         return run.result(status, in_response_to=irt)
     found: dict = dict(read.subject(assertion), in_response_to=irt)
     # From here on, read only from the verified assertion element.
@@ -151,12 +153,15 @@ def _response_checks(r, policy: DvPolicy, hm: EntityMetadata, outstanding, in_ar
     yield C.check_issuer(r, hm.entity_id, check="response_issuer", what="Response")
     yield C.check_destination(r, policy.acs_url, required=not in_artifact_response)
     yield C.check_in_response_to(r, outstanding, check="response_in_response_to")
+    yield C.check_status_without_assertion(r)
     yield C.check_status(r)
 
 
 def _assertion_checks(a, r, policy: DvPolicy, hm: EntityMetadata, now: datetime, skew: timedelta):
     yield C.check_signature(a, hm, check="assertion_signature", required=True, what="saml:Assertion")
+    yield C.check_assertion_element(a)
     yield C.check_issuer(a, hm.entity_id, check="assertion_issuer", what="Assertion")
+    yield C.check_name_id(a)
     yield C.check_conditions_time(a, now, skew)
     yield C.check_audience(a, policy.dv_entity_id)
     yield C.check_confirmation_method(a)
@@ -171,17 +176,18 @@ def _assertion_checks(a, r, policy: DvPolicy, hm: EntityMetadata, now: datetime,
 
 
 def _attribute_checks(attributes: dict, found: dict, legal: list, policy: DvPolicy, requested: str | None):
-    yield C.check_legal_subject(legal, allow_rsin_only=policy.allow_rsin_only)
-    yield C.check_chain_mandate(attributes.get(eh.ATTR_INTERMEDIATE_KVK, []),
+    yield A.check_legal_subject(legal, allow_rsin_only=policy.allow_rsin_only)
+    yield A.check_chain_mandate(attributes.get(eh.ATTR_INTERMEDIATE_KVK, []),
                                 attributes.get(eh.ATTR_INTERMEDIATE_NAME, []), found.get("kvk"))
     service_ids = attributes.get(eh.ATTR_SERVICE_ID, [])
-    yield C.check_own_value(service_ids, policy.own_service_ids, check="service_id", attribute=eh.ATTR_SERVICE_ID,
+    yield A.check_own_value(service_ids, policy.own_service_ids, check="service_id", attribute=eh.ATTR_SERVICE_ID,
                             requested=requested)
-    yield C.check_own_value(attributes.get(eh.ATTR_SERVICE_UUID, []), policy.own_service_uuids, check="service_uuid",
-                            attribute=eh.ATTR_SERVICE_UUID)
-    yield C.check_service_restriction(attributes.get(eh.ATTR_BRANCH, []), _first(service_ids),
+    uuid_of = policy.service_uuid_of or {}
+    yield A.check_own_value(attributes.get(eh.ATTR_SERVICE_UUID, []), policy.own_service_uuids, check="service_uuid",
+                            attribute=eh.ATTR_SERVICE_UUID, requested=uuid_of.get(_first(service_ids) or ""))
+    yield A.check_service_restriction(attributes.get(eh.ATTR_BRANCH, []), _first(service_ids),
                                       policy.branch_service_ids)
-    yield C.check_identifier_formats(kvk=found.get("kvk"), rsin=found.get("rsin"), branch=found["branch"],
+    yield A.check_identifier_formats(kvk=found.get("kvk"), rsin=found.get("rsin"), branch=found["branch"],
                                      intermediary_kvk=found["intermediary_kvk"])
 
 

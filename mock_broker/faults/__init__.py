@@ -9,8 +9,9 @@ apply → catalogue → mutations → registry.
 from .apply import Applied, artifact_to_send, build_response, resolve_answer
 from .catalogue import (CATALOGUE_DIR, CONTROL, DEFAULT_BASE, FAMILIES, CatalogueError, Expect, FaultCase, case_of, catalogue,
                         load_catalogue)
-from .registry import REGISTRY, NotApplicable, Phase, last_answer, remember_answer
+from .mutations.parser import raw_text
+from .registry import REGISTRY, NotApplicable, Phase, RawDocument, last_answer, remember_answer
 
 __all__ = ["Applied", "artifact_to_send", "build_response", "resolve_answer", "CATALOGUE_DIR", "CONTROL", "DEFAULT_BASE",
            "FAMILIES", "CatalogueError", "Expect", "FaultCase", "case_of", "catalogue", "load_catalogue", "REGISTRY",
-           "NotApplicable", "Phase", "last_answer", "remember_answer"]
+           "NotApplicable", "Phase", "RawDocument", "last_answer", "raw_text", "remember_answer"]

@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
+from ehsaml import ns
+
 from ..response import build_response as build_correct
 from .catalogue import case_of
 from .mutations import encrypt_assertions
-from .registry import REGISTRY, FaultContext, NotApplicable, Phase
+from .registry import REGISTRY, FaultContext, NotApplicable, Phase, RawDocument
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Applied:
     response: etree._Element
     applied: bool
     reason: str  # one line for the journal: what was done, or why not
+    raw: bytes | None = None  # the exact bytes to send instead of the serialised response (HTTP-POST only)
 
 
 def build_response(broker, fault_id: str, *, dv, pending, outcome) -> Applied:
@@ -47,16 +50,21 @@ def build_response(broker, fault_id: str, *, dv, pending, outcome) -> Applied:
                              outcome=outcome)
     ctx = FaultContext(broker=broker, case=case, dv=dv, pending=pending, outcome=outcome, response=response,
                        response_signed=dv.options.sign_response)
+    raw = None
     try:
         response = REGISTRY[case.mutation].fn(ctx, **case.params)
+        if isinstance(response, RawDocument):
+            if pending.binding != ns.BINDING_POST:
+                raise NotApplicable("these bytes can only go by HTTP-POST (no ArtifactResponse can hold them)")
+            response, raw = response.element, response.data
         applied, reason = True, f"fault {case.id} applied to the Response: {case.title}"
     except NotApplicable as exc:  # a mutation may have half-changed the tree: answer with a fresh, correct one
         response = build_correct(settings=broker.settings, keypair=broker.keypair, dv=plain_dv, pending=pending,
                                  outcome=outcome)
         applied, reason = False, f"fault {case.id} not applied: {exc}"
-    if dv.options.encrypt_assertion:
+    if dv.options.encrypt_assertion and raw is None:
         response = encrypt_assertions(response, broker, dv)
-    return Applied(response, applied, reason)
+    return Applied(response, applied, reason, raw if applied else None)
 
 
 def artifact_to_send(broker, fault_id: str | None, *, dv, artifact: str) -> str:

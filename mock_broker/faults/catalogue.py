@@ -21,7 +21,8 @@ from .registry import REGISTRY, Phase
 
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 _VALIDATOR = schema_validator(Path(__file__).with_name("catalogue.schema.json"))
-FAMILIES = ("signature", "protocol", "eherkenning", "artifact", "control")
+FAMILIES = ("signature", "protocol", "eherkenning", "artifact", "parser", "encryption", "identifier", "service", "level",
+            "nameid", "required", "status", "cve", "control")
 CONTROL = "control"  # the positive controls: answers a correct DV must accept (expect refused: false)
 DEFAULT_BASE = {"person": "anna-de-vries", "organisation": "bakkerij-de-vries"}
 

@@ -45,6 +45,15 @@ def mutation(name: str, phase: Phase = Phase.RESPONSE):
     return register
 
 
+@dataclass(frozen=True)
+class RawDocument:
+    """What a Response mutation returns when the fault is in the bytes (a DOCTYPE, an encoding, a second root):
+    sent as they are by HTTP-POST; `element` is the tree it was made from, for the journal."""
+
+    data: bytes
+    element: Any
+
+
 @dataclass
 class FaultContext:
     """What a mutation may use: the broker, the case, the DV, the pending login, the outcome and the element at hand."""

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from ehsaml import bindings, dsig, ns
 from ehsaml.errors import MalformedInput, SignatureInvalid
-from ehsaml.xml import local_name, parse_xml, tostring
+from ehsaml.xml import local_name, parse_own, parse_xml, tostring
 
 from .. import faults
 from ..broker import get_broker
@@ -79,5 +79,5 @@ def _take(broker, dv: str, resolve_el):
         return None, "no Response: the artifact is unknown, expired or already resolved (single use)", None
     if record["dv"] != dv:
         return None, f"no Response: the artifact was issued to {record['dv']}, not to {dv}", None
-    return (parse_xml(record["xml"].encode("utf-8"), what="stored Response"), "ArtifactResponse with the Response",
+    return (parse_own(record["xml"], what="stored Response"), "ArtifactResponse with the Response",
             record.get("fault"))

@@ -6,7 +6,7 @@ show, they re-sign what they did not mean to break with the broker key (`_common
 One module per family; importing this package registers them all.
 """
 
-from . import artifact, control, eherkenning, protocol, signature  # noqa: F401  (registration)
+from . import artifact, control, cve, eherkenning, encryption, parser, protocol, service, signature, status  # noqa: F401
 from .eherkenning import encrypt_assertions
 
 __all__ = ["encrypt_assertions"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from lxml import etree
+
 from ehsaml import dsig, ns, testkeys, timeutil
 from ehsaml import eherkenning as eh
 from ehsaml.keys import load_keypair
@@ -17,7 +19,7 @@ ATTRS = {"ServiceID": eh.ATTR_SERVICE_ID, "ServiceUUID": eh.ATTR_SERVICE_UUID, "
          "RepresentedName": eh.ATTR_REPRESENTED_NAME}
 QUALIFIERS = {"KvKnr": eh.ID_KVK, "RSIN": eh.ID_RSIN, "eIDAS": eh.ID_EIDAS, "Pseudo": eh.ID_PSEUDO,
               "Unknown": "urn:etoegang:1.9:EntityConcernedID:Unknown"}
-STATUS = {"Success": ns.STATUS_SUCCESS, "Requester": ns.STATUS_REQUESTER, "Responder": ns.STATUS_RESPONDER,
+STATUS = {"Empty": "", "Success": ns.STATUS_SUCCESS, "Requester": ns.STATUS_REQUESTER, "Responder": ns.STATUS_RESPONDER,
           "AuthnFailed": ns.STATUS_AUTHN_FAILED, "RequestUnsupported": ns.STATUS_REQUEST_UNSUPPORTED}
 SIG_METHODS = {"rsa-sha256": dsig.SignatureMethod.RSA_SHA256, "rsa-sha1": dsig.SignatureMethod.RSA_SHA1}
 DIGESTS = {"sha256": dsig.DigestMethod.SHA256, "sha1": dsig.DigestMethod.SHA1}
@@ -60,9 +62,10 @@ def _resign(ctx, *, assertion: bool = True, response: bool | None = None) -> Non
     if assertion:
         for a in _assertions(ctx.response):
             dsig.strip_signature(a)
-            dsig.sign(a, ctx.keypair)
+            if a.get("ID"):  # an assertion whose ID a fault removed cannot be signed: it goes out unsigned
+                dsig.sign(a, ctx.keypair)
     dsig.strip_signature(ctx.response)
-    if ctx.response_signed if response is None else response:
+    if (ctx.response_signed if response is None else response) and ctx.response.get("ID"):
         dsig.sign(ctx.response, ctx.keypair)
 
 
@@ -86,8 +89,37 @@ def _find(assertion, element: str):
              "SubjectConfirmation": "saml:Subject/saml:SubjectConfirmation",
              "SubjectConfirmationData": "saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData",
              "AudienceRestriction": "saml:Conditions/saml:AudienceRestriction",
-             "AuthnStatement": "saml:AuthnStatement", "AttributeStatement": "saml:AttributeStatement"}
-    return assertion.xpath(paths[element], namespaces=ns.NSMAP)[0]
+             "AuthnStatement": "saml:AuthnStatement", "AttributeStatement": "saml:AttributeStatement",
+             "Issuer": "saml:Issuer", "Subject": "saml:Subject", "NameID": "saml:Subject/saml:NameID",
+             "Audience": "saml:Conditions/saml:AudienceRestriction/saml:Audience",
+             "AuthnContext": "saml:AuthnStatement/saml:AuthnContext",
+             "AuthnContextClassRef": "saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef"}
+    found = assertion.xpath(paths[element], namespaces=ns.NSMAP)
+    if not found:
+        raise NotApplicable(f"the assertion has no {element}")
+    return found[0]
+
+
+def _find_in_response(response, element: str):
+    paths = {"Response": ".", "Issuer": "saml:Issuer", "Status": "samlp:Status",
+             "StatusCode": "samlp:Status/samlp:StatusCode"}
+    found = response.xpath(paths[element], namespaces=ns.NSMAP)
+    if not found:
+        raise NotApplicable(f"the Response has no {element}")
+    return found[0]
+
+
+def set_text(el, value: str, *, markup: bool = False) -> None:
+    """The element's content: `value` as text, or (markup) as an XML fragment (mixed content, a comment…)."""
+    for child in list(el):
+        el.remove(child)
+    if not markup:
+        el.text = value
+        return
+    holder = etree.fromstring(f'<holder xmlns:x="urn:test-only:markup">{value}</holder>')
+    el.text = holder.text
+    for child in list(holder):
+        el.append(child)
 
 
 # --- signatures ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ehsaml.errors import SamlError
 
 from ..registry import mutation
 from ...response import _cipher, _encryption_cert
-from ._common import ATTRS, QUALIFIERS, _assertion, _assertions, _q, _resign, _sign, attacker
+from ._common import ATTRS, QUALIFIERS, _assertion, _assertions, _q, _resign, _sign, attacker, set_text
 
 
 
@@ -40,34 +40,37 @@ def _attribute_el(ctx, name):
 
 
 @mutation("level")
-def level(ctx, value):
-    """Another AuthnContextClassRef (a level name such as EH2, or any text)."""
-    try:
-        text = eh.Level.parse(value).value
-    except ValueError:
-        text = value
-    _assertion(ctx).find(".//saml:AuthnContextClassRef", ns.NSMAP).text = text
+def level(ctx, value, raw=False, markup=False):
+    """Another AuthnContextClassRef: a level name such as EH2 (written as its URN), or (raw) exactly this text."""
+    text = value
+    if not raw and not markup:
+        try:
+            text = eh.Level.parse(value).value
+        except ValueError:
+            pass
+    set_text(_assertion(ctx).find(".//saml:AuthnContextClassRef", ns.NSMAP), text, markup=markup)
     _resign(ctx)
     return ctx.response
 
 
 @mutation("attribute_values")
-def attribute_values(ctx, name, values=(), remove=False):
-    """Plain-text values for an attribute (ServiceID, ServiceUUID, Vestigingsnr…), or remove it."""
+def attribute_values(ctx, name, values=(), remove=False, markup=False):
+    """Plain-text values for an attribute (ServiceID, ServiceUUID, Vestigingsnr…), or markup, or remove it."""
     attr = _attribute_el(ctx, ATTRS.get(name, name))
     if remove:
         attr.getparent().remove(attr)
     else:
         _clear(attr)
         for v in values:
-            etree.SubElement(attr, _q("AttributeValue")).text = v
+            set_text(etree.SubElement(attr, _q("AttributeValue")), v, markup=markup)
     _resign(ctx)
     return ctx.response
 
 
 @mutation("identifiers")
-def identifiers(ctx, name="LegalSubjectID", values=(), encrypt_to="dv", remove=False):
-    """Identifier values [[qualifier, value], …] as EncryptedIDs to the DV (or the attacker key), or plain."""
+def identifiers(ctx, name="LegalSubjectID", values=(), encrypt_to="dv", remove=False, markup=False):
+    """Identifier values [[qualifier, value], …] as EncryptedIDs to the DV (or the attacker key), or plain;
+    with markup, each value is an XML fragment (mixed content) inside the NameID."""
 
     attr = _attribute_el(ctx, ATTRS.get(name, name))
     if remove:
@@ -80,7 +83,7 @@ def identifiers(ctx, name="LegalSubjectID", values=(), encrypt_to="dv", remove=F
             av = etree.SubElement(attr, _q("AttributeValue"))
             nid = etree.Element(_q("NameID"), nsmap={"saml": ns.SAML}, Format=ns.NAMEID_PERSISTENT,
                                 NameQualifier=QUALIFIERS.get(qualifier, qualifier))
-            nid.text = value
+            set_text(nid, value, markup=markup)
             holder = etree.SubElement(av, _q("EncryptedID")) if cert else av
             holder.append(nid)
             if cert:

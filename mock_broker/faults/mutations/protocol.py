@@ -7,11 +7,12 @@ import secrets
 
 from lxml import etree
 
-from ehsaml.xml import parse_xml
+from ehsaml import dsig
+from ehsaml.xml import parse_own
 
 from ..registry import NotApplicable, last_answer, mutation
 from ...response import status_element
-from ._common import OTHER_DV, STATUS, _assertion, _find, _q, _resign, _set
+from ._common import OTHER_DV, STATUS, _assertion, _find, _find_in_response, _q, _resign, _set, set_text
 
 
 
@@ -25,19 +26,30 @@ def response_attribute(ctx, name, value=None, remove=False, offset_seconds=None,
 
 @mutation("assertion_attribute")
 def assertion_attribute(ctx, element, name, value=None, remove=False, offset_seconds=None, random_id=False):
-    """Set, shift or remove an attribute of the assertion or of one of its parts (Conditions, SubjectConfirmationData…)."""
-    _set(_find(_assertion(ctx), element), name, value=value, remove=remove, offset_seconds=offset_seconds,
-         random_id=random_id)
+    """Set, shift or remove an attribute of the assertion or of one of its parts (Conditions, NameID, …)."""
+    target = _find(_assertion(ctx), element)
+    if element == "Assertion" and name == "ID":  # the old signature would name the old ID: drop it first
+        dsig.strip_signature(target)
+    _set(target, name, value=value, remove=remove, offset_seconds=offset_seconds, random_id=random_id)
     _resign(ctx)
     return ctx.response
 
 
 @mutation("remove_element")
-def remove_element(ctx, element):
-    """Remove a part of the assertion (Conditions, AudienceRestriction, SubjectConfirmationData…)."""
-    el = _find(_assertion(ctx), element)
+def remove_element(ctx, element, target="assertion"):
+    """Remove a part of the assertion (Conditions, Subject, NameID, Issuer…) or of the Response (Issuer, StatusCode)."""
+    el = _find(_assertion(ctx), element) if target == "assertion" else _find_in_response(ctx.response, element)
     el.getparent().remove(el)
-    _resign(ctx)
+    _resign(ctx, assertion=target == "assertion")
+    return ctx.response
+
+
+@mutation("element_text")
+def element_text(ctx, element, value, markup=False, target="assertion"):
+    """Another content for a part of the assertion (NameID, Audience, Issuer…) or the Response: text or markup."""
+    el = _find(_assertion(ctx), element) if target == "assertion" else _find_in_response(ctx.response, element)
+    set_text(el, value, markup=markup)
+    _resign(ctx, assertion=target == "assertion")
     return ctx.response
 
 
@@ -67,7 +79,7 @@ def replay_response(ctx):
     earlier = last_answer(ctx.broker, ctx.dv.entity_id)
     if earlier is None:
         raise NotApplicable("there is no earlier answer to this DV to replay")
-    return parse_xml(earlier["xml"].encode("utf-8"), what="earlier Response")
+    return parse_own(earlier["xml"], what="earlier Response")
 
 
 @mutation("issuer")
