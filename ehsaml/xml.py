@@ -117,3 +117,13 @@ def tostring(element: etree._Element) -> bytes:
 
 def local_name(element: etree._Element) -> str:
     return etree.QName(element).localname
+
+
+def document_text(raw: bytes) -> str:
+    """The text of a document's bytes for people and journals: decoded by its BOM (UTF-32, UTF-16), else as
+    UTF-8; never failing (undecodable bytes become U+FFFD). Not for parsing: parse the bytes themselves."""
+    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\xfe\xff", "utf-16"),
+                       (b"\xff\xfe", "utf-16")):
+        if raw.startswith(bom):
+            return raw.decode(codec, "replace")
+    return raw.decode("utf-8", "replace")

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
 
+from ehsaml.xml import document_text
+
 SAML_FIELDS = ("SAMLRequest", "SAMLResponse", "SAMLart")
 MAX_HOPS = 20
 
@@ -73,9 +75,9 @@ def decode_saml(name: str, value: str) -> str:
     except ValueError:
         return value
     try:
-        return zlib.decompress(raw, -15).decode("utf-8", "replace")
+        return document_text(zlib.decompress(raw, -15))
     except zlib.error:
-        return raw.decode("utf-8", "replace")
+        return document_text(raw)
 
 
 class Browser:

@@ -3,7 +3,7 @@
 A hostile case proves a DV refuses; a control proves the refusals are not blanket: every control is a
 legitimate variation (other time precision, an extra Audience, saml:Advice, other namespace prefixes,
 the Response unsigned inside a signed ArtifactResponse, both identifiers, AES-256-GCM), signed again by
-the HM, and a careful DV (ehsaml.login, as TestDV) logs in with each, with the identity of the base answer.
+the HM, and a careful DV (ehsaml.dv.login, as TestDV) logs in with each, with the identity of the base answer.
 """
 
 from __future__ import annotations

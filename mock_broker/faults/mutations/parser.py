@@ -13,7 +13,7 @@ from flask import Response
 from lxml import etree
 
 from ehsaml import bindings
-from ehsaml.xml import MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS, MAX_NAMESPACES_PER_ELEMENT, tostring
+from ehsaml.xml import MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS, MAX_NAMESPACES_PER_ELEMENT, document_text, tostring
 
 from ..registry import NotApplicable, Phase, RawDocument, mutation
 from ._common import _assertion, _q, _resign
@@ -134,12 +134,8 @@ _TREE = {"xml-id-clash": _xml_id_clash, "attribute-flood": _attribute_flood, "na
 
 
 def raw_text(raw: bytes) -> str:
-    """The journal's text of bytes sent as they are (decoded by their BOM, else as UTF-8, never failing)."""
-    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\xfe\xff", "utf-16"),
-                       (b"\xff\xfe", "utf-16")):
-        if raw.startswith(bom):
-            return raw.decode(codec, "replace")
-    return raw.decode("utf-8", "replace")
+    """The journal's text of bytes sent as they are (the browser's hop record decodes them the same way)."""
+    return document_text(raw)
 
 
 @mutation("processing_instruction")
