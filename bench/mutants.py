@@ -1,0 +1,212 @@
+"""The mutants of a mutation run: made by cosmic-ray's operators, told apart, drawn by a seed.
+
+Used by bench/mutation.py. What is here:
+- `TARGETS`: the modules mutated (the FAQ rules of the example portal and the DV checks), and why the rest is not;
+- `population`: every mutation cosmic-ray makes in them, each with its file, line and diff;
+- `annotation_spans`: a mutation that changes nothing but a type annotation in a module with
+  `from __future__ import annotations`, where annotations are strings never evaluated, is equivalent by
+  construction: it is counted, not drawn;
+- `load_equivalents`: bench/mutation-equivalent.yaml, the mutants shown to be equivalent, each with its reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+# The code the harness's FAQ and security suites make claims about: the rules P1-P12 (example portal) and
+# the DV checks (ehsaml/dv). Left out, each with what does check it:
+#   example_portal/cli.py, app.py: argument parsing and wiring (a broken one does not start: test_portal_*.py);
+#   db.py: the schema; seed.py and views/testing.py: the seed format and the tools' /_test/ endpoints, which
+#     the harness only feeds correct data (test_portal_login.py, test_dv_fuzz.py);
+#   guard.py: Host, Origin and CSRF of the forms (test_portal_security.py, test_attacks_from_a_page.py:
+#     the harness has no cross-site step);
+#   ehsaml/dv/client.py, metadata.py: the DV's requests and metadata, which the broker checks (test_dv_side.py).
+TARGETS = (
+    "example_portal/access.py", "example_portal/data.py", "example_portal/dvconfig.py", "example_portal/refusals.py",
+    "example_portal/settings.py", "example_portal/sp.py", "example_portal/web.py",
+    "example_portal/views/auth.py", "example_portal/views/kvk.py", "example_portal/views/meta.py",
+    "example_portal/views/portal.py", "example_portal/views/toegang.py",
+    "ehsaml/dv/attributes.py", "ehsaml/dv/checks.py", "ehsaml/dv/login.py", "ehsaml/dv/policy.py",
+    "ehsaml/dv/read.py",
+)
+EQUIVALENT_FILE = Path(__file__).with_name("mutation-equivalent.yaml")
+
+
+@dataclass
+class Mutant:
+    work_item: object  # cosmic_ray.work_item.WorkItem
+    file: str
+    line: int
+    operator: str
+    original: str  # the changed lines before and after, stripped (what an equivalent entry names)
+    mutated: str
+    diff: str
+    equivalent: str | None = None  # the reason, when bench/mutation-equivalent.yaml lists it
+    outcome: str = "pending"  # killed, survived, timeout, error
+    killed_by: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def mutation(self):
+        return self.work_item.mutations[0]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def _short(operator_name: str) -> str:
+    return operator_name.rsplit("/", 1)[-1]
+
+
+def _future_annotations(tree: ast.Module) -> bool:
+    return any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
+               for n in tree.body)
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The (start, end) positions (line, character column) of every annotation, in a module whose annotations
+    are strings never evaluated (PEP 563); [] for any other module."""
+    tree = ast.parse(source)
+    if not _future_annotations(tree):
+        return []
+    lines = source.splitlines()
+
+    def char_col(line: int, byte_col: int) -> int:  # ast counts UTF-8 bytes, parso characters
+        return len(lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+    spans = []
+    for node in ast.walk(tree):
+        notes = ([node.annotation] if isinstance(node, (ast.arg, ast.AnnAssign)) and node.annotation else []) + (
+            [node.returns] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns else [])
+        spans += [((n.lineno, char_col(n.lineno, n.col_offset)), (n.end_lineno, char_col(n.end_lineno, n.end_col_offset)))
+                  for n in notes]
+    return spans
+
+
+def _inside(spans, start: tuple[int, int], end: tuple[int, int]) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def _changed(original: str, mutated: str, path: str) -> tuple[int, str, str, str]:
+    """(first changed line, the changed lines before, after, the unified diff)."""
+    a, b = original.splitlines(), mutated.splitlines()
+    ops = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
+    minus = [a[i].strip() for _, i1, i2, _, _ in ops for i in range(i1, i2)]
+    plus = [b[j].strip() for _, _, _, j1, j2 in ops for j in range(j1, j2)]
+    diff = "\n".join(difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", lineterm="", n=1))
+    return (ops[0][1] + 1 if ops else 0), " / ".join(minus), " / ".join(plus), diff
+
+
+def population(tree: Path, targets: tuple[str, ...] = TARGETS) -> tuple[list, int]:
+    """Every mutation cosmic-ray makes in the targets (paths relative to `tree`, the copy that is mutated), as
+    cosmic-ray work items in a stable order (file, operator, occurrence), less those that change only an
+    annotation; and how many those were."""
+    from cosmic_ray.commands.init import init
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    spans = {t: annotation_spans((tree / t).read_text("utf-8")) for t in targets}
+    with use_db(str(tree.parent / "population.sqlite"), WorkDB.Mode.create) as db:
+        init([Path(t) for t in targets], db, {})
+        items = list(db.work_items)
+    items.sort(key=lambda w: (str(w.mutations[0].module_path), w.mutations[0].operator_name,
+                              w.mutations[0].occurrence))
+    drawable = [w for w in items if not _inside(spans[str(w.mutations[0].module_path)], w.mutations[0].start_pos,
+                                                  w.mutations[0].end_pos)]
+    return drawable, len(items) - len(drawable)
+
+
+class NotMade(Exception):
+    """cosmic-ray makes no program of this work item: its operator fails on the code, changes nothing, or
+    writes what is not Python (a binary-operator replacement of the `*` marker of keyword-only arguments)."""
+
+
+def make(item, tree: Path) -> Mutant:
+    """The mutant of a work item, with its line and diff; NotMade when there is no such program."""
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    m = item.mutations[0]
+    path = str(m.module_path)
+    source = (tree / path).read_text("utf-8")
+    try:
+        mutated = mutate_code(source, get_operator(m.operator_name)(**m.operator_args), m.occurrence)
+    except Exception as exc:  # an operator's own bug (ExceptionReplacer on a dotted name)
+        raise NotMade(f"cosmic-ray's {_short(m.operator_name)} fails here ({type(exc).__name__})") from None
+    if mutated is None:
+        raise NotMade("nothing to change")
+    try:
+        compile(mutated, path, "exec")
+    except SyntaxError:
+        raise NotMade("not Python") from None
+    line, before, after, diff = _changed(source, mutated, path)
+    return Mutant(item, path, line, _short(m.operator_name), before, after, diff)
+
+
+def sample(mutants: list, size: int | None, seed: int) -> list:
+    if size is None or size >= len(mutants):
+        chosen = list(mutants)
+        random.Random(seed).shuffle(chosen)
+        return chosen
+    return random.Random(seed).sample(mutants, size)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    file: str
+    line: int
+    operator: str
+    original: str
+    mutated: str
+    reason: str
+
+    def matches(self, m: Mutant) -> bool:
+        return (self.file, self.operator, self.original, self.mutated) == (m.file, m.operator, m.original, m.mutated)
+
+
+class EquivalentFileError(ValueError):
+    pass
+
+
+def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
+    """The listed equivalent mutants; an entry that lacks a field is an error naming it."""
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text("utf-8")) or []
+    if not isinstance(data, list):
+        raise EquivalentFileError(f"{path}: a list of {{file, line, operator, original, mutated, reason}}")
+    out = []
+    fields = ("file", "line", "operator", "original", "mutated", "reason")
+    for i, entry in enumerate(data):
+        if not isinstance(entry, dict) or set(entry) != set(fields):
+            got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+            raise EquivalentFileError(f"{path}, entry {i + 1}: give exactly {', '.join(fields)} (got {got})")
+        if not str(entry["reason"]).strip():
+            raise EquivalentFileError(f"{path}, entry {i + 1}: the reason is empty")
+        out.append(Equivalent(**{k: (str(entry[k]) if k != "line" else int(entry[k])) for k in fields}))
+    return out
+
+
+def mark_equivalents(mutants: list[Mutant], equivalents: list[Equivalent]) -> None:
+    """Give each listed mutant the reason of its entry."""
+    for m in mutants:
+        m.equivalent = next((e.reason for e in equivalents if e.matches(m)), None)
+
+
+def stale_equivalents(equivalents: list[Equivalent], tree: Path) -> list[Equivalent]:
+    """The entries whose original line is no longer in their file: the code changed, the entry says nothing now."""
+    texts = {}
+    out = []
+    for e in equivalents:
+        if e.file not in texts:
+            path = tree / e.file
+            texts[e.file] = {line.strip() for line in path.read_text("utf-8").splitlines()} if path.exists() else set()
+        if not all(part in texts[e.file] for part in e.original.split(" / ") if part):
+            out.append(e)
+    return out

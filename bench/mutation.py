@@ -1,0 +1,230 @@
+"""Detection power: mutants of the example portal and the DV checks against the harness's FAQ and security suites.
+
+    python bench/mutation.py [--sample N] [--time-limit S] [--seed K] [--timeout S] [--workers W] [--only TEXT]
+                             [--json FILE] [--list]
+
+cosmic-ray (the `bench` extra: pip install -e '.[bench]') makes the mutants, one small change each (an operator,
+a comparison, a number, a boolean, an exception handler, a decorator...), in a copy of the source tree in a
+temporary folder: the checkout is never written. For each mutant drawn, cosmic-ray writes it into the copy and
+runs the test there, `python -m harness.cli run --suite all --workers W`, which starts its own broker and example
+portal from the copy; exit code 0 means the mutant survived. Bounded: N mutants drawn by the seed, no new one
+started after S seconds, each test stopped after its timeout.
+
+It prints each mutant's outcome as it goes (and the scenarios that killed it), then the figures: made, killed,
+survived, timed out, equivalent (bench/mutation-equivalent.yaml, reported apart), the score = (killed + timed
+out) / (made - equivalent), and each survivor with file, line and diff. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from machine import ROOT, describe
+
+import mutants as M
+
+GOAL = 0.90
+
+
+def copy_tree(dest: Path) -> None:
+    """The checkout's files as they are now (tracked and new, not ignored), without venvs, caches or databases."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode("utf-8").split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+def test_command(workers: int, junit: Path) -> str:
+    """The harness's run; its stderr joins stdout, which cosmic-ray keeps (a start that fails says why there)."""
+    return f"sh -c '{sys.executable} -m harness.cli run --suite all --workers {workers} --junit {junit} 2>&1'"
+
+
+def failed_scenarios(junit: Path) -> list[str]:
+    if not junit.exists():
+        return []
+    try:
+        root = ET.parse(junit).getroot()
+    except ET.ParseError:
+        return []
+    return [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
+
+
+def _last_line(output: str | None) -> str:
+    lines = [line for line in (output or "").splitlines() if line.strip()]
+    return lines[-1][:160] if lines else "(no output)"
+
+
+def run_one(mutant: M.Mutant, command: str, timeout: float, junit: Path) -> None:
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    junit.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    result = mutate_and_test([mutant.mutation], command, timeout)
+    mutant.seconds = time.monotonic() - t0
+    if result.worker_outcome != WorkerOutcome.NORMAL or result.test_outcome == TestOutcome.INCOMPETENT:
+        mutant.outcome, mutant.killed_by = "error", [_last_line(result.output)]
+    elif result.test_outcome == TestOutcome.SURVIVED:
+        mutant.outcome = "survived"
+    elif result.output == "timeout":  # cosmic-ray's mark for a test stopped at its timeout
+        mutant.outcome = "timeout"
+    else:
+        mutant.outcome = "killed"
+        mutant.killed_by = failed_scenarios(junit) or [f"(no scenario ran: {_last_line(result.output)})"]
+
+
+def baseline(command: str, tree: Path, junit: Path) -> float:
+    junit.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    out = subprocess.run(shlex.split(command), cwd=tree, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    seconds = time.monotonic() - t0
+    if out.returncode != 0:
+        print(out.stdout[-3000:], out.stderr[-2000:], sep="\n")
+        raise SystemExit(f"the suite fails without any mutant (exit {out.returncode}): nothing to measure")
+    return seconds
+
+
+def choose(drawable: list, tree: Path, size: int | None, seed: int, only: str | None):
+    """The first `size` mutants of the seed's order that are programs; and why the others drawn were not."""
+    chosen, unmade = [], Counter()
+    for item in M.sample(drawable, None, seed):
+        if only and only not in str(item.mutations[0].module_path):
+            continue
+        try:
+            mutant = M.make(item, tree)
+        except M.NotMade as exc:
+            unmade[str(exc)] += 1
+            continue
+        chosen.append(mutant)
+        if size is not None and len(chosen) >= size:
+            break
+    return chosen, unmade
+
+
+def summary(chosen: list[M.Mutant], stopped: int, lines: list[str]) -> dict:
+    ran = [m for m in chosen if m.outcome != "pending"]
+    count = {k: sum(1 for m in ran if m.outcome == k) for k in ("killed", "survived", "timeout", "error")}
+    equivalent = [m for m in ran if m.equivalent and m.outcome == "survived"]
+    wrong_equivalent = [m for m in ran if m.equivalent and m.outcome != "survived"]
+    survivors = [m for m in ran if m.outcome == "survived" and not m.equivalent]
+    judged = len(ran) - len(equivalent) - count["error"]
+    score = (count["killed"] + count["timeout"]) / judged if judged else 0.0
+    lines += ["", f"mutants made and run : {len(ran)}" + (f" (time limit reached: {stopped} drawn were not run)"
+                                                          if stopped else ""),
+              f"killed               : {count['killed']}",
+              f"survived             : {count['survived']} ({len(equivalent)} of them listed as equivalent)",
+              f"timed out            : {count['timeout']} (counted as killed: the suite never ends green)",
+              f"equivalent           : {len(equivalent)} (bench/mutation-equivalent.yaml; not in the score)",
+              f"errors               : {count['error']} (cosmic-ray could not run the test; not in the score)",
+              f"score                : {score:.1%} = (killed + timed out) / (made - equivalent - errors) = "
+              f"{count['killed'] + count['timeout']}/{judged}; goal {GOAL:.0%}: {'met' if score >= GOAL else 'NOT met'}"]
+    if survivors:
+        lines += ["", f"survivors ({len(survivors)}):"]
+        for m in survivors:
+            lines += [f"- {m.where} {m.operator}", *("    " + d for d in m.diff.splitlines())]
+    if equivalent:
+        lines += ["", f"equivalent ({len(equivalent)}, survived as listed):"]
+        lines += [f"- {m.where} {m.operator}: {m.original} -> {m.mutated}\n    why: {m.equivalent}" for m in equivalent]
+    if wrong_equivalent:
+        lines += ["", "LISTED AS EQUIVALENT BUT KILLED (the entry is wrong; remove it):"]
+        lines += [f"- {m.where} {m.operator}: killed by {', '.join(m.killed_by[:3])}" for m in wrong_equivalent]
+    errors = [m for m in ran if m.outcome == "error"]
+    if errors:
+        lines += ["", "errors:"] + [f"- {m.where} {m.operator}: {m.killed_by[0]}" for m in errors]
+    return dict(count, made=len(ran), equivalent=len(equivalent), score=round(score, 4), not_run=stopped,
+                survivors=[m.where for m in survivors])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sample", type=int, default=200, help="mutants to draw (default 200; 0: all)")
+    parser.add_argument("--time-limit", type=float, default=3600, help="start no mutant after S seconds (default 3600)")
+    parser.add_argument("--seed", type=int, default=17, help="the draw's seed (default 17)")
+    parser.add_argument("--timeout", type=float, help="per-mutant test timeout in s (default: 4 x the unmutated run, "
+                                                      "at least 60)")
+    parser.add_argument("--workers", type=int, default=2, help="harness workers (default 2)")
+    parser.add_argument("--only", help="draw only from files whose path contains this text")
+    parser.add_argument("--json", help="write every mutant's outcome here")
+    parser.add_argument("--list", action="store_true", help="draw and print the mutants, run nothing")
+    args = parser.parse_args()
+    out_json = Path(args.json).resolve() if args.json else None  # before the run moves into the copy
+    try:
+        from importlib.metadata import version
+        cr = version("cosmic-ray")
+    except Exception:
+        print("bench/mutation.py needs cosmic-ray: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    try:
+        equivalents = M.load_equivalents()
+    except M.EquivalentFileError as exc:
+        print(f"bench/mutation.py: {exc}", file=sys.stderr)
+        return 2
+    describe(f"mutation run: cosmic-ray {cr}; sample {args.sample or 'all'}, seed {args.seed}, "
+             f"time limit {args.time_limit:.0f} s, harness --suite all --workers {args.workers}")
+    work = Path(tempfile.mkdtemp(prefix="mutation-"))
+    tree = work / "tree"
+    junit = work / "junit.xml"
+    lines: list[str] = []
+    try:
+        copy_tree(tree)
+        drawable, annotation = M.population(tree)
+        chosen, unmade = choose(drawable, tree, args.sample or None, args.seed, args.only)
+        M.mark_equivalents(chosen, equivalents)
+        print(f"targets : {len(M.TARGETS)} modules ({', '.join(M.TARGETS)})")
+        print(f"mutants : {len(drawable) + annotation} made by cosmic-ray's operators; {annotation} change only an "
+              f"annotation (never evaluated: equivalent by construction, not drawn); {len(chosen)} drawn"
+              + "".join(f"; {n} passed over: {why}" for why, n in unmade.items()))
+        for e in M.stale_equivalents(equivalents, tree):
+            print(f"stale equivalent entry: {e.file}:{e.line} {e.operator}: its line {e.original!r} is gone")
+        if args.list:
+            for m in chosen:
+                print(f"{m.where:<36} {m.operator:<40} {m.original[:50]!r} -> {m.mutated[:50]!r}"
+                      + ("  [equivalent]" if m.equivalent else ""))
+            return 0
+        command = test_command(args.workers, junit)
+        base = baseline(command, tree, junit)
+        timeout = args.timeout or max(60.0, 4 * base)
+        print(f"test    : {command.replace(sys.executable, 'python')} (in the copy)\n"
+              f"unmutated run: passed in {base:.1f} s; per-mutant timeout {timeout:.0f} s\n", flush=True)
+        started = time.monotonic()
+        os.chdir(tree)  # cosmic-ray mutates module paths relative to here and runs the test here
+        stopped = 0
+        for i, m in enumerate(chosen, 1):
+            if time.monotonic() - started > args.time_limit:
+                stopped = len(chosen) - i + 1
+                break
+            run_one(m, command, timeout, junit)
+            by = f" by {', '.join(m.killed_by[:3])}{' …' if len(m.killed_by) > 3 else ''}" if m.killed_by else ""
+            print(f"[{i:3d}/{len(chosen)}] {m.outcome:<8} {m.where:<36} {m.operator:<36} {m.seconds:5.1f} s"
+                  f"{' (listed equivalent)' if m.equivalent else ''}{by}", flush=True)
+        figures = summary(chosen, stopped, lines)
+        print("\n".join(lines))
+        print(f"\nwall time: {time.monotonic() - started:.0f} s for {figures['made']} mutants")
+        if out_json:
+            out_json.write_text(json.dumps({"figures": figures, "seed": args.seed, "mutants": [
+                {"file": m.file, "line": m.line, "operator": m.operator, "original": m.original, "mutated": m.mutated,
+                 "outcome": m.outcome, "killed_by": m.killed_by, "equivalent": m.equivalent, "seconds": round(m.seconds, 1),
+                 "diff": m.diff} for m in chosen if m.outcome != "pending"]}, indent=1), "utf-8")
+        return 0
+    finally:
+        os.chdir(ROOT)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
