@@ -48,6 +48,13 @@ def load_cases(path: str | Path = CASES_FILE) -> dict:
                                 (("cases", case, "remedy", "scenario"), (entry.get("remedy") or {}).get("scenario"))):
             if scenario is not None and scenario not in known:
                 raise f.error(where, f"{scenario!r}: no built-in scenario file {scenario}.yaml")
+    for clause, entry in (f.data.get("clauses") or {}).items():
+        if entry["rule"] not in f.data["rules"] or not clause.startswith(entry["rule"]) or clause[len(entry["rule"]):].isdigit():
+            raise f.error(("clauses", clause, "rule"), f"clause {clause!r} must be its rule {entry['rule']!r} and a letter")
+        for side in ("allowed", "refused"):
+            for i, scenario in enumerate(entry[side]):
+                if scenario not in known:
+                    raise f.error(("clauses", clause, side, i), f"{scenario!r}: no built-in scenario file {scenario}.yaml")
     return f.data
 
 
@@ -63,3 +70,12 @@ def _patterns(data: dict):
 
 def case_ids() -> list[str]:
     return list(load_cases()["cases"])
+
+
+def clause_table() -> str:
+    """The clauses of the rules as a Markdown table (docs/faq-clauses.md holds it; a test keeps the two equal)."""
+    data = load_cases()
+    rows = ["| clause | rule says | allowed (let through) | refused |", "|---|---|---|---|"]
+    for clause, entry in data["clauses"].items():
+        rows.append(f"| {clause} | {entry['text']} | {', '.join(entry['allowed'])} | {', '.join(entry['refused'])} |")
+    return "\n".join(rows)

@@ -1,0 +1,75 @@
+"""Each variant scenario proves itself: it passes against the example portal and fails against the portal variant
+it was written for (a mutant the mutation run of bench/mutation.py found surviving the other scenarios).
+
+The variant is the portal's source with one change, in a copy of the source tree in a temporary folder; the
+harness runs there (`python -m harness.cli run <scenario>`), so it starts the changed portal. The checkout is never
+written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import report
+from harness.profile import load_profile
+from harness.runner import run
+from harness.scenario import load_all, select
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("ehsaml", "example_portal", "harness", "mock_broker")
+
+# scenario → (file, the line as it is, the line in the variant): the mutant the scenario kills
+VARIANTS = {
+    "add-kvk-not-in-contract-other-contract": (
+        "example_portal/views/kvk.py", "other.contract_id != own.contract_id", "other.contract_id > own.contract_id"),
+    "route-b-grant-and-confirm-only-granted": (
+        "example_portal/views/portal.py", '{"kvk": chosen[:20] or "?"}', '{"kvk": chosen[:20] and "?"}'),
+    "route-b-view-then-upgrade-own-service": (
+        "example_portal/access.py", "return min(rights, key=_RANK.__getitem__)", "return max(rights, key=_RANK.__getitem__)"),
+    "loa-eh2-refused-asserted": (
+        "example_portal/views/auth.py", 'failure.check == "authn_level"', 'failure.check > "authn_level"'),
+    "cancel-at-broker-advice": (
+        "example_portal/refusals.py", '" + SUPPLIER[0] + " " + EH3[0],', '" + SUPPLIER[1] + " " + EH3[0],'),
+    "cancel-at-broker-other-status": (
+        "example_portal/views/auth.py", 's.rsplit(":", 1)[-1] for s in (top, second)', 's.rsplit(":", 1)[-2] for s in (top, second)'),
+    "no-mandate-for-portal-advice": (
+        "example_portal/refusals.py", '" + SERVICES[0],', '" + SERVICES[1],'),
+    "kvk-unknown-advice": (
+        "example_portal/refusals.py", '" + RELATIEBEHEERDER[0],', '" + RELATIEBEHEERDER[1],'),
+}
+
+
+def test_every_variant_scenario_passes_against_the_example_portal():
+    cases = {s.id for s in load_all() if not s.remedy_of}
+    variants = sorted(VARIANTS)
+    assert set(variants) <= cases
+    result = run(select(load_all(), variants), load_profile())
+    assert result.ok, report.console(result)
+    assert result.count("passed") == len(variants)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    tree = tmp_path_factory.mktemp("variants") / "pristine"
+    for pkg in PACKAGES:
+        shutil.copytree(ROOT / pkg, tree / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    return tree
+
+
+@pytest.mark.parametrize("scenario", sorted(VARIANTS))
+def test_the_variant_scenario_fails_against_the_portal_variant_it_catches(pristine, tmp_path, scenario):
+    file, line, changed = VARIANTS[scenario]
+    tree = tmp_path / "tree"
+    shutil.copytree(pristine, tree)
+    source = (tree / file).read_text("utf-8")
+    assert source.count(line) == 1, f"{file}: the line to change is not there once: {line!r}"
+    (tree / file).write_text(source.replace(line, changed), "utf-8")
+    out = subprocess.run([sys.executable, "-m", "harness.cli", "run", scenario], cwd=tree, capture_output=True,
+                         text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"})
+    row = next((r for r in out.stdout.splitlines() if r.startswith(scenario + " ")), "")
+    assert out.returncode == 1 and row.split()[1:2] == ["FAIL"], out.stdout[-2000:] + out.stderr[-2000:]
