@@ -35,7 +35,10 @@ TARGETS = (
     "ehsaml/dv/attributes.py", "ehsaml/dv/checks.py", "ehsaml/dv/login.py", "ehsaml/dv/policy.py",
     "ehsaml/dv/read.py",
 )
-EQUIVALENT_FILE = Path(__file__).with_name("mutation-equivalent.yaml")
+# Functions of a target that serve only the tools' /_test/ endpoints (views/testing.py, left out above).
+SKIP_FUNCTIONS = {("example_portal/data.py", "counts"), ("example_portal/data.py", "snapshot")}
+EQUIVALENT_FILE = Path(__file__).with_name("mutation-equivalent.yaml")  # equivalent: not in the score
+SURVIVOR_FILE = Path(__file__).with_name("mutation-survivors.yaml")  # known survivors: in the score, with a reason
 
 
 @dataclass
@@ -48,8 +51,10 @@ class Mutant:
     mutated: str
     diff: str
     equivalent: str | None = None  # the reason, when bench/mutation-equivalent.yaml lists it
+    known: str | None = None  # the reason, when bench/mutation-survivors.yaml lists it
     outcome: str = "pending"  # killed, survived, timeout, error
     killed_by: list[str] = field(default_factory=list)
+    strict_only: bool = False  # killed only as "refused for another reason" (--strict-reasons)
     seconds: float = 0.0
 
     @property
@@ -117,6 +122,7 @@ def population(tree: Path, targets: tuple[str, ...] = TARGETS) -> tuple[list, in
         items = list(db.work_items)
     items.sort(key=lambda w: (str(w.mutations[0].module_path), w.mutations[0].operator_name,
                               w.mutations[0].occurrence))
+    items = [w for w in items if (str(w.mutations[0].module_path), w.mutations[0].definition_name) not in SKIP_FUNCTIONS]
     drawable = [w for w in items if not _inside(spans[str(w.mutations[0].module_path)], w.mutations[0].start_pos,
                                                   w.mutations[0].end_pos)]
     return drawable, len(items) - len(drawable)
@@ -175,7 +181,7 @@ class EquivalentFileError(ValueError):
 
 
 def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
-    """The listed equivalent mutants; an entry that lacks a field is an error naming it."""
+    """The listed mutants (equivalent ones, or known survivors); an entry that lacks a field is an error naming it."""
     if not path.exists():
         return []
     data = yaml.safe_load(path.read_text("utf-8")) or []
@@ -193,10 +199,11 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
     return out
 
 
-def mark_equivalents(mutants: list[Mutant], equivalents: list[Equivalent]) -> None:
+def mark_equivalents(mutants: list[Mutant], equivalents: list[Equivalent], known: list[Equivalent]) -> None:
     """Give each listed mutant the reason of its entry."""
     for m in mutants:
         m.equivalent = next((e.reason for e in equivalents if e.matches(m)), None)
+        m.known = next((e.reason for e in known if e.matches(m)), None)
 
 
 def stale_equivalents(equivalents: list[Equivalent], tree: Path) -> list[Equivalent]:

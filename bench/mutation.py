@@ -50,17 +50,22 @@ def copy_tree(dest: Path) -> None:
 
 def test_command(workers: int, junit: Path) -> str:
     """The harness's run; its stderr joins stdout, which cosmic-ray keeps (a start that fails says why there)."""
-    return f"sh -c '{sys.executable} -m harness.cli run --suite all --workers {workers} --junit {junit} 2>&1'"
+    return (f"sh -c '{sys.executable} -m harness.cli run --suite all --workers {workers} --strict-reasons "
+            f"--junit {junit} 2>&1'")
 
 
-def failed_scenarios(junit: Path) -> list[str]:
+def failed_scenarios(junit: Path) -> tuple[list[str], bool]:
+    """The scenarios that failed, and whether each failed only as "refused for another reason" (--strict-reasons)."""
     if not junit.exists():
-        return []
+        return [], False
     try:
         root = ET.parse(junit).getroot()
     except ET.ParseError:
-        return []
-    return [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
+        return [], False
+    failed = [(c.get("name"), (c.find("failure") if c.find("failure") is not None else c.find("error")))
+              for c in root.iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
+    strict_only = bool(failed) and all("refusal_reason FAILED" in (f.get("message") or "") for _, f in failed)
+    return [name for name, _ in failed], strict_only
 
 
 def _last_line(output: str | None) -> str:
@@ -84,7 +89,8 @@ def run_one(mutant: M.Mutant, command: str, timeout: float, junit: Path) -> None
         mutant.outcome = "timeout"
     else:
         mutant.outcome = "killed"
-        mutant.killed_by = failed_scenarios(junit) or [f"(no scenario ran: {_last_line(result.output)})"]
+        mutant.killed_by, mutant.strict_only = failed_scenarios(junit)
+        mutant.killed_by = mutant.killed_by or [f"(no scenario ran: {_last_line(result.output)})"]
 
 
 def baseline(command: str, tree: Path, junit: Path) -> float:
@@ -122,21 +128,31 @@ def summary(chosen: list[M.Mutant], stopped: int, lines: list[str]) -> dict:
     equivalent = [m for m in ran if m.equivalent and m.outcome == "survived"]
     wrong_equivalent = [m for m in ran if m.equivalent and m.outcome != "survived"]
     survivors = [m for m in ran if m.outcome == "survived" and not m.equivalent]
+    strict_only = [m for m in ran if m.outcome == "killed" and m.strict_only and not m.equivalent]
     judged = len(ran) - len(equivalent) - count["error"]
-    score = (count["killed"] + count["timeout"]) / judged if judged else 0.0
+    detected = count["killed"] + count["timeout"]
+    score = detected / judged if judged else 0.0
+    default = (detected - len(strict_only)) / judged if judged else 0.0
     lines += ["", f"mutants made and run : {len(ran)}" + (f" (time limit reached: {stopped} drawn were not run)"
                                                           if stopped else ""),
-              f"killed               : {count['killed']}",
+              f"killed               : {count['killed']} ({len(strict_only)} of them only as \"refused for another "
+              f"reason\", which --strict-reasons fails and the default run warns about)",
               f"survived             : {count['survived']} ({len(equivalent)} of them listed as equivalent)",
               f"timed out            : {count['timeout']} (counted as killed: the suite never ends green)",
               f"equivalent           : {len(equivalent)} (bench/mutation-equivalent.yaml; not in the score)",
               f"errors               : {count['error']} (cosmic-ray could not run the test; not in the score)",
               f"score                : {score:.1%} = (killed + timed out) / (made - equivalent - errors) = "
-              f"{count['killed'] + count['timeout']}/{judged}; goal {GOAL:.0%}: {'met' if score >= GOAL else 'NOT met'}"]
+              f"{detected}/{judged} with --strict-reasons; goal {GOAL:.0%}: {'met' if score >= GOAL else 'NOT met'}",
+              f"score, default run   : {default:.1%} = {detected - len(strict_only)}/{judged} (a warning is no failure)"]
     if survivors:
         lines += ["", f"survivors ({len(survivors)}):"]
         for m in survivors:
-            lines += [f"- {m.where} {m.operator}", *("    " + d for d in m.diff.splitlines())]
+            lines += [f"- {m.where} {m.operator}" + (f"\n    known: {m.known}" if m.known else ""),
+                      *("    " + d for d in m.diff.splitlines())]
+    if strict_only:
+        lines += ["", f"killed only with --strict-reasons ({len(strict_only)}): another check refused the answer"]
+        lines += [f"- {m.where} {m.operator}: {m.original} -> {m.mutated} ({', '.join(m.killed_by[:3])})"
+                  for m in strict_only]
     if equivalent:
         lines += ["", f"equivalent ({len(equivalent)}, survived as listed):"]
         lines += [f"- {m.where} {m.operator}: {m.original} -> {m.mutated}\n    why: {m.equivalent}" for m in equivalent]
@@ -146,8 +162,8 @@ def summary(chosen: list[M.Mutant], stopped: int, lines: list[str]) -> dict:
     errors = [m for m in ran if m.outcome == "error"]
     if errors:
         lines += ["", "errors:"] + [f"- {m.where} {m.operator}: {m.killed_by[0]}" for m in errors]
-    return dict(count, made=len(ran), equivalent=len(equivalent), score=round(score, 4), not_run=stopped,
-                survivors=[m.where for m in survivors])
+    return dict(count, made=len(ran), equivalent=len(equivalent), strict_only=len(strict_only), score=round(score, 4),
+                score_default=round(default, 4), not_run=stopped, survivors=[m.where for m in survivors])
 
 
 def main() -> int:
@@ -171,6 +187,7 @@ def main() -> int:
         return 2
     try:
         equivalents = M.load_equivalents()
+        known = M.load_equivalents(M.SURVIVOR_FILE)
     except M.EquivalentFileError as exc:
         print(f"bench/mutation.py: {exc}", file=sys.stderr)
         return 2
@@ -184,12 +201,12 @@ def main() -> int:
         copy_tree(tree)
         drawable, annotation = M.population(tree)
         chosen, unmade = choose(drawable, tree, args.sample or None, args.seed, args.only)
-        M.mark_equivalents(chosen, equivalents)
+        M.mark_equivalents(chosen, equivalents, known)
         print(f"targets : {len(M.TARGETS)} modules ({', '.join(M.TARGETS)})")
         print(f"mutants : {len(drawable) + annotation} made by cosmic-ray's operators; {annotation} change only an "
               f"annotation (never evaluated: equivalent by construction, not drawn); {len(chosen)} drawn"
               + "".join(f"; {n} passed over: {why}" for why, n in unmade.items()))
-        for e in M.stale_equivalents(equivalents, tree):
+        for e in M.stale_equivalents(equivalents + known, tree):
             print(f"stale equivalent entry: {e.file}:{e.line} {e.operator}: its line {e.original!r} is gone")
         if args.list:
             for m in chosen:
@@ -218,7 +235,8 @@ def main() -> int:
         if out_json:
             out_json.write_text(json.dumps({"figures": figures, "seed": args.seed, "mutants": [
                 {"file": m.file, "line": m.line, "operator": m.operator, "original": m.original, "mutated": m.mutated,
-                 "outcome": m.outcome, "killed_by": m.killed_by, "equivalent": m.equivalent, "seconds": round(m.seconds, 1),
+                 "outcome": m.outcome, "killed_by": m.killed_by, "strict_only": m.strict_only, "equivalent": m.equivalent,
+                 "known": m.known, "seconds": round(m.seconds, 1),
                  "diff": m.diff} for m in chosen if m.outcome != "pending"]}, indent=1), "utf-8")
         return 0
     finally:
