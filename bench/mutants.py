@@ -6,6 +6,9 @@ Used by bench/mutation.py. What is here:
 - `annotation_spans`: a mutation that changes nothing but a type annotation in a module with
   `from __future__ import annotations`, where annotations are strings never evaluated, is equivalent by
   construction: it is counted, not drawn;
+- `diagnostic_spans`: a mutation of the DV checks that changes only the words of a Check (actual, expected,
+  rule: the support desk's, read by no verdict of the suites) is counted, not drawn; so is one inside code that
+  runs only with a `--defect` (`defect_spans`);
 - `load_equivalents`: bench/mutation-equivalent.yaml, the mutants shown to be equivalent, each with its reason.
 """
 
@@ -36,7 +39,9 @@ TARGETS = (
     "ehsaml/dv/read.py",
 )
 # Functions of a target that serve only the tools' /_test/ endpoints (views/testing.py, left out above).
-SKIP_FUNCTIONS = {("example_portal/data.py", "counts"), ("example_portal/data.py", "snapshot")}
+# And those of single logout (no FAQ rule speaks of it; tests/test_portal_login.py follows the SLO round trip).
+SKIP_FUNCTIONS = {("example_portal/data.py", "counts"), ("example_portal/data.py", "snapshot"),
+                  ("example_portal/sp.py", "logout_redirect"), ("example_portal/views/auth.py", "slo")}
 EQUIVALENT_FILE = Path(__file__).with_name("mutation-equivalent.yaml")  # equivalent: not in the score
 SURVIVOR_FILE = Path(__file__).with_name("mutation-survivors.yaml")  # known survivors: in the score, with a reason
 
@@ -75,23 +80,47 @@ def _future_annotations(tree: ast.Module) -> bool:
                for n in tree.body)
 
 
-def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def _char_col(lines: list[str], line: int, byte_col: int) -> int:  # ast counts UTF-8 bytes, parso characters
+    return len(lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _span(lines: list[str], n: ast.AST):
+    return ((n.lineno, _char_col(lines, n.lineno, n.col_offset)),
+            (n.end_lineno, _char_col(lines, n.end_lineno, n.end_col_offset)))
+
+
+def annotation_spans(source: str) -> list:
     """The (start, end) positions (line, character column) of every annotation, in a module whose annotations
     are strings never evaluated (PEP 563); [] for any other module."""
     tree = ast.parse(source)
     if not _future_annotations(tree):
         return []
     lines = source.splitlines()
-
-    def char_col(line: int, byte_col: int) -> int:  # ast counts UTF-8 bytes, parso characters
-        return len(lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
-
     spans = []
     for node in ast.walk(tree):
         notes = ([node.annotation] if isinstance(node, (ast.arg, ast.AnnAssign)) and node.annotation else []) + (
             [node.returns] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns else [])
-        spans += [((n.lineno, char_col(n.lineno, n.col_offset)), (n.end_lineno, char_col(n.end_lineno, n.end_col_offset)))
-                  for n in notes]
+        spans += [_span(lines, n) for n in notes]
+    return spans
+
+
+DIAGNOSTIC_NAMES = {"actual", "expected", "rule", "short", "bound"}
+
+
+def diagnostic_spans(source: str) -> list:
+    """In the DV checks: the words of a Check (its actual, expected and rule, as `_c(check, passed, actual,
+    expected, rule)` or `Check(...)` takes them, and the variables of those names that build them). They are the
+    support desk's words (harness inspect prints them; tests/test_inspect.py and tests/test_foreign_captures.py
+    check them), which no verdict of the suites reads."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("_c", "Check"):
+            spans += [_span(lines, a) for a in node.args[2:5]]
+            spans += [_span(lines, k.value) for k in node.keywords if k.arg in ("actual", "expected", "rule")]
+        elif isinstance(node, ast.Assign) and all(getattr(t, "id", None) in DIAGNOSTIC_NAMES for t in node.targets):
+            spans.append(_span(lines, node.value))
     return spans
 
 
@@ -109,23 +138,44 @@ def _changed(original: str, mutated: str, path: str) -> tuple[int, str, str, str
     return (ops[0][1] + 1 if ops else 0), " / ".join(minus), " / ".join(plus), diff
 
 
-def population(tree: Path, targets: tuple[str, ...] = TARGETS) -> tuple[list, int]:
+def defect_spans(source: str) -> list:
+    """The bodies of `if Defect.X in ...:`: code that runs only with `--defect X` (settings.Defect), never in the
+    portal the suites judge (the condition itself is drawn: a mutant of it switches the defect on)."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    spans = []
+    for node in ast.walk(tree):
+        test = getattr(node, "test", None) if isinstance(node, ast.If) else None
+        if (isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.In) and isinstance(test.left, ast.Attribute)
+                and getattr(test.left.value, "id", None) == "Defect"):
+            spans += [_span(lines, stmt) for stmt in node.body]
+    return spans
+
+
+def population(tree: Path, targets: tuple[str, ...] = TARGETS) -> tuple[list, int, int]:
     """Every mutation cosmic-ray makes in the targets (paths relative to `tree`, the copy that is mutated), as
     cosmic-ray work items in a stable order (file, operator, occurrence), less those that change only an
-    annotation; and how many those were."""
+    annotation, or only a diagnostic's words (in ehsaml/dv), or code that runs only with a --defect; and how many
+    of each those were (annotations; the other two)."""
     from cosmic_ray.commands.init import init
     from cosmic_ray.work_db import WorkDB, use_db
 
     spans = {t: annotation_spans((tree / t).read_text("utf-8")) for t in targets}
+    words = {t: (diagnostic_spans((tree / t).read_text("utf-8")) if t.startswith("ehsaml/dv/") else [])
+             + defect_spans((tree / t).read_text("utf-8")) for t in targets}
     with use_db(str(tree.parent / "population.sqlite"), WorkDB.Mode.create) as db:
         init([Path(t) for t in targets], db, {})
         items = list(db.work_items)
     items.sort(key=lambda w: (str(w.mutations[0].module_path), w.mutations[0].operator_name,
                               w.mutations[0].occurrence))
     items = [w for w in items if (str(w.mutations[0].module_path), w.mutations[0].definition_name) not in SKIP_FUNCTIONS]
-    drawable = [w for w in items if not _inside(spans[str(w.mutations[0].module_path)], w.mutations[0].start_pos,
-                                                  w.mutations[0].end_pos)]
-    return drawable, len(items) - len(drawable)
+    def where(w):
+        m = w.mutations[0]
+        return str(m.module_path), m.start_pos, m.end_pos
+
+    unannotated = [w for w in items if not _inside(spans[where(w)[0]], *where(w)[1:])]
+    drawable = [w for w in unannotated if not _inside(words[where(w)[0]], *where(w)[1:])]
+    return drawable, len(items) - len(unannotated), len(unannotated) - len(drawable)
 
 
 class NotMade(Exception):

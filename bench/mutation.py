@@ -1,18 +1,22 @@
 """Detection power: mutants of the example portal and the DV checks against the harness's FAQ and security suites.
 
     python bench/mutation.py [--sample N] [--time-limit S] [--seed K] [--timeout S] [--workers W] [--only TEXT]
-                             [--json FILE] [--list]
+                             [--json FILE] [--list] [--rescore JSON]
 
 cosmic-ray (the `bench` extra: pip install -e '.[bench]') makes the mutants, one small change each (an operator,
 a comparison, a number, a boolean, an exception handler, a decorator...), in a copy of the source tree in a
 temporary folder: the checkout is never written. For each mutant drawn, cosmic-ray writes it into the copy and
-runs the test there, `python -m harness.cli run --suite all --workers W`, which starts its own broker and example
-portal from the copy; exit code 0 means the mutant survived. Bounded: N mutants drawn by the seed, no new one
-started after S seconds, each test stopped after its timeout.
+runs the test there: `python -m harness.cli run --suite all --workers W -x --strict-reasons`, which starts its
+own broker and example portal from the copy; exit code 0 means the mutant survived. -x ends the test at the first
+failure; --strict-reasons fails a hostile answer refused by another check than the catalogue's (the default run
+only warns), and a mutant killed only that way is run again without it, so the default run's score is printed
+beside. Bounded: N mutants drawn by the seed, no new one started after S seconds, each test stopped after its
+timeout.
 
 It prints each mutant's outcome as it goes (and the scenarios that killed it), then the figures: made, killed,
 survived, timed out, equivalent (bench/mutation-equivalent.yaml, reported apart), the score = (killed + timed
-out) / (made - equivalent), and each survivor with file, line and diff. Nothing is asserted.
+out) / (made - equivalent - errors), and each survivor with file, line and diff (with its reason when
+bench/mutation-survivors.yaml lists it). Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import shutil
 import subprocess
 import sys
@@ -48,10 +53,11 @@ def copy_tree(dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-def test_command(workers: int, junit: Path) -> str:
-    """The harness's run; its stderr joins stdout, which cosmic-ray keeps (a start that fails says why there)."""
-    return (f"sh -c '{sys.executable} -m harness.cli run --suite all --workers {workers} --strict-reasons "
-            f"--junit {junit} 2>&1'")
+def test_command(workers: int, junit: Path, *, strict: bool = True) -> str:
+    """The harness's run, stopped at the first failure (-x); its stderr joins stdout, which cosmic-ray keeps (a
+    start that fails says why there)."""
+    return (f"sh -c '{sys.executable} -m harness.cli run --suite all --workers {workers} -x"
+            f"{' --strict-reasons' if strict else ''} --junit {junit} 2>&1'")
 
 
 def failed_scenarios(junit: Path) -> tuple[list[str], bool]:
@@ -73,7 +79,7 @@ def _last_line(output: str | None) -> str:
     return lines[-1][:160] if lines else "(no output)"
 
 
-def run_one(mutant: M.Mutant, command: str, timeout: float, junit: Path) -> None:
+def run_one(mutant: M.Mutant, command: str, timeout: float, junit: Path, default_command: str) -> None:
     from cosmic_ray.mutating import mutate_and_test
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
@@ -89,8 +95,12 @@ def run_one(mutant: M.Mutant, command: str, timeout: float, junit: Path) -> None
         mutant.outcome = "timeout"
     else:
         mutant.outcome = "killed"
-        mutant.killed_by, mutant.strict_only = failed_scenarios(junit)
+        mutant.killed_by, strict_only = failed_scenarios(junit)
         mutant.killed_by = mutant.killed_by or [f"(no scenario ran: {_last_line(result.output)})"]
+        if strict_only:  # -x stopped at a "refused for another reason": would the default run fail elsewhere?
+            again = mutate_and_test([mutant.mutation], default_command, timeout)
+            mutant.strict_only = again.test_outcome == TestOutcome.SURVIVED
+            mutant.seconds = time.monotonic() - t0
 
 
 def baseline(command: str, tree: Path, junit: Path) -> float:
@@ -166,6 +176,22 @@ def summary(chosen: list[M.Mutant], stopped: int, lines: list[str]) -> dict:
                 score_default=round(default, 4), not_run=stopped, survivors=[m.where for m in survivors])
 
 
+def rescore(path: Path, equivalents: list, known: list) -> int:
+    """The outcomes observed in a run, judged again with today's lists (a new reason, a wrong entry)."""
+    data = json.loads(path.read_text("utf-8"))
+    chosen = []
+    for m in data["mutants"]:
+        mutant = M.Mutant(None, m["file"], m["line"], m["operator"], m["original"], m["mutated"], m["diff"],
+                          outcome=m["outcome"], killed_by=m["killed_by"], seconds=m["seconds"],
+                          strict_only=m.get("strict_only", False))
+        chosen.append(mutant)
+    M.mark_equivalents(chosen, equivalents, known)
+    lines: list[str] = [f"rescored: {path} (seed {data.get('seed')}), {len(chosen)} mutants as observed then"]
+    summary(chosen, data["figures"].get("not_run", 0), lines)
+    print("\n".join(lines))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=int, default=200, help="mutants to draw (default 200; 0: all)")
@@ -177,6 +203,8 @@ def main() -> int:
     parser.add_argument("--only", help="draw only from files whose path contains this text")
     parser.add_argument("--json", help="write every mutant's outcome here")
     parser.add_argument("--list", action="store_true", help="draw and print the mutants, run nothing")
+    parser.add_argument("--rescore", metavar="JSON", help="the figures of an earlier run's --json again, with the "
+                                                          "equivalent and known-survivor lists as they are now")
     args = parser.parse_args()
     out_json = Path(args.json).resolve() if args.json else None  # before the run moves into the copy
     try:
@@ -191,20 +219,24 @@ def main() -> int:
     except M.EquivalentFileError as exc:
         print(f"bench/mutation.py: {exc}", file=sys.stderr)
         return 2
+    if args.rescore:
+        return rescore(Path(args.rescore), equivalents, known)
     describe(f"mutation run: cosmic-ray {cr}; sample {args.sample or 'all'}, seed {args.seed}, "
              f"time limit {args.time_limit:.0f} s, harness --suite all --workers {args.workers}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run removes its copy too (finally below)
     work = Path(tempfile.mkdtemp(prefix="mutation-"))
     tree = work / "tree"
     junit = work / "junit.xml"
     lines: list[str] = []
     try:
         copy_tree(tree)
-        drawable, annotation = M.population(tree)
+        drawable, annotation, diagnostic = M.population(tree)
         chosen, unmade = choose(drawable, tree, args.sample or None, args.seed, args.only)
         M.mark_equivalents(chosen, equivalents, known)
         print(f"targets : {len(M.TARGETS)} modules ({', '.join(M.TARGETS)})")
-        print(f"mutants : {len(drawable) + annotation} made by cosmic-ray's operators; {annotation} change only an "
-              f"annotation (never evaluated: equivalent by construction, not drawn); {len(chosen)} drawn"
+        print(f"mutants : {len(drawable) + annotation + diagnostic} made by cosmic-ray's operators; {annotation} change "
+              f"only an annotation (never evaluated: equivalent by construction, not drawn); {diagnostic} only the "
+              f"words of a DV check's diagnostic or code that runs only with a --defect (not drawn); {len(drawable)} to draw from; {len(chosen)} drawn"
               + "".join(f"; {n} passed over: {why}" for why, n in unmade.items()))
         for e in M.stale_equivalents(equivalents + known, tree):
             print(f"stale equivalent entry: {e.file}:{e.line} {e.operator}: its line {e.original!r} is gone")
@@ -225,7 +257,7 @@ def main() -> int:
             if time.monotonic() - started > args.time_limit:
                 stopped = len(chosen) - i + 1
                 break
-            run_one(m, command, timeout, junit)
+            run_one(m, command, timeout, junit, test_command(args.workers, junit, strict=False))
             by = f" by {', '.join(m.killed_by[:3])}{' …' if len(m.killed_by) > 3 else ''}" if m.killed_by else ""
             print(f"[{i:3d}/{len(chosen)}] {m.outcome:<8} {m.where:<36} {m.operator:<36} {m.seconds:5.1f} s"
                   f"{' (listed equivalent)' if m.equivalent else ''}{by}", flush=True)
