@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import difflib
 import random
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,7 +199,9 @@ def make(item, tree: Path) -> Mutant:
     if mutated is None:
         raise NotMade("nothing to change")
     try:
-        compile(mutated, path, "exec")
+        with warnings.catch_warnings():  # `x is "literal"` is a mutant, not news
+            warnings.simplefilter("ignore", SyntaxWarning)
+            compile(mutated, path, "exec")
     except SyntaxError:
         raise NotMade("not Python") from None
     line, before, after, diff = _changed(source, mutated, path)

@@ -176,20 +176,57 @@ def summary(chosen: list[M.Mutant], stopped: int, lines: list[str]) -> dict:
                 score_default=round(default, 4), not_run=stopped, survivors=[m.where for m in survivors])
 
 
-def rescore(path: Path, equivalents: list, known: list) -> int:
-    """The outcomes observed in a run, judged again with today's lists (a new reason, a wrong entry)."""
-    data = json.loads(path.read_text("utf-8"))
+def _from_json(data: dict) -> list[M.Mutant]:
     chosen = []
     for m in data["mutants"]:
         mutant = M.Mutant(None, m["file"], m["line"], m["operator"], m["original"], m["mutated"], m["diff"],
                           outcome=m["outcome"], killed_by=m["killed_by"], seconds=m["seconds"],
                           strict_only=m.get("strict_only", False))
         chosen.append(mutant)
+    return chosen
+
+
+def rescore(path: Path, equivalents: list, known: list) -> int:
+    """The outcomes observed in a run, judged again with today's lists (a new reason, a wrong entry)."""
+    data = json.loads(path.read_text("utf-8"))
+    chosen = _from_json(data)
     M.mark_equivalents(chosen, equivalents, known)
     lines: list[str] = [f"rescored: {path} (seed {data.get('seed')}), {len(chosen)} mutants as observed then"]
     summary(chosen, data["figures"].get("not_run", 0), lines)
     print("\n".join(lines))
     return 0
+
+
+def rerun(path: Path, tree: Path, junit: Path, workers: int, timeout: float | None):
+    """The survivors of an earlier run, found again among today's mutants (same file, operator and lines) and run
+    against the tree as it is now; the others keep their outcome. Returns the report lines."""
+    data = json.loads(path.read_text("utf-8"))
+    chosen = _from_json(data)
+    drawable, _, _ = M.population(tree)
+    wanted = {(m.file, m.operator, m.original, m.mutated): m for m in chosen if m.outcome == "survived"}
+    for item in drawable:
+        spec = item.mutations[0]
+        if (str(spec.module_path), M._short(spec.operator_name)) not in {(k[0], k[1]) for k in wanted}:
+            continue
+        try:
+            fresh = M.make(item, tree)
+        except M.NotMade:
+            continue
+        old = wanted.pop((fresh.file, fresh.operator, fresh.original, fresh.mutated), None)
+        if old is not None:
+            old.work_item, old.diff, old.line = fresh.work_item, fresh.diff, fresh.line
+    command = test_command(workers, junit)
+    base = baseline(command, tree, junit)
+    timeout = timeout or max(60.0, 4 * base)
+    lines = [f"rerun of the survivors of {path} (seed {data.get('seed')}) against the tree as it is now:"]
+    os.chdir(tree)
+    for m in chosen:
+        if m.outcome != "survived" or m.work_item is None:
+            continue
+        run_one(m, command, timeout, junit, test_command(workers, junit, strict=False))
+        lines.append(f"  {m.where} {m.operator}: {m.outcome}" + (f" by {', '.join(m.killed_by[:3])}" if m.killed_by else ""))
+    lines += [f"  not found again (the code changed): {k[0]} {k[1]}" for k in wanted]
+    return lines, chosen, data
 
 
 def main() -> int:
@@ -203,6 +240,8 @@ def main() -> int:
     parser.add_argument("--only", help="draw only from files whose path contains this text")
     parser.add_argument("--json", help="write every mutant's outcome here")
     parser.add_argument("--list", action="store_true", help="draw and print the mutants, run nothing")
+    parser.add_argument("--rerun", metavar="JSON", help="run the survivors of an earlier run's --json again against "
+                                                        "the tree as it is now (new scenarios), then the figures")
     parser.add_argument("--rescore", metavar="JSON", help="the figures of an earlier run's --json again, with the "
                                                           "equivalent and known-survivor lists as they are now")
     args = parser.parse_args()
@@ -230,6 +269,14 @@ def main() -> int:
     lines: list[str] = []
     try:
         copy_tree(tree)
+        if args.rerun:
+            lines, chosen, data = rerun(Path(args.rerun), tree, junit, args.workers, args.timeout)
+            M.mark_equivalents(chosen, equivalents, known)
+            figures = summary(chosen, data["figures"].get("not_run", 0), lines)
+            print("\n".join(lines))
+            if out_json:
+                _write_json(out_json, figures, data.get("seed"), chosen)
+            return 0
         drawable, annotation, diagnostic = M.population(tree)
         chosen, unmade = choose(drawable, tree, args.sample or None, args.seed, args.only)
         M.mark_equivalents(chosen, equivalents, known)
@@ -265,15 +312,19 @@ def main() -> int:
         print("\n".join(lines))
         print(f"\nwall time: {time.monotonic() - started:.0f} s for {figures['made']} mutants")
         if out_json:
-            out_json.write_text(json.dumps({"figures": figures, "seed": args.seed, "mutants": [
-                {"file": m.file, "line": m.line, "operator": m.operator, "original": m.original, "mutated": m.mutated,
-                 "outcome": m.outcome, "killed_by": m.killed_by, "strict_only": m.strict_only, "equivalent": m.equivalent,
-                 "known": m.known, "seconds": round(m.seconds, 1),
-                 "diff": m.diff} for m in chosen if m.outcome != "pending"]}, indent=1), "utf-8")
+            _write_json(out_json, figures, args.seed, chosen)
         return 0
     finally:
         os.chdir(ROOT)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_json(out_json: Path, figures: dict, seed, chosen: list[M.Mutant]) -> None:
+    out_json.write_text(json.dumps({"figures": figures, "seed": seed, "mutants": [
+        {"file": m.file, "line": m.line, "operator": m.operator, "original": m.original, "mutated": m.mutated,
+         "outcome": m.outcome, "killed_by": m.killed_by, "strict_only": m.strict_only, "equivalent": m.equivalent,
+         "known": m.known, "seconds": round(m.seconds, 1), "diff": m.diff}
+        for m in chosen if m.outcome != "pending"]}, indent=1), "utf-8")
 
 
 if __name__ == "__main__":
