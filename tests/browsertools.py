@@ -89,9 +89,30 @@ def start_login(dv, page, *, service: int = EDIT, binding: str = "artifact") -> 
     return hit
 
 
-def person_button(page, person: str, text: str = ""):
-    """The person's button for a whole organisation (branch buttons are picked by data-branch)."""
-    return page.locator(f"#person-{person} button:not([data-branch])", has_text=text)
+def person_button(page, person: str, organisation: str = ""):
+    """The person's button for a whole organisation, in that organisation's group on the login page (found by its
+    name); branch buttons are picked by data-branch."""
+    scope = page.locator(".group", has=page.locator("h2", has_text=organisation)) if organisation else page
+    return scope.locator(f'button[data-person="{person}"]:not([data-branch])')
+
+
+def console_errors(page) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions from now on (a list that fills as it runs)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def fits_the_width(page) -> list[str]:
+    """The elements that stick out to the right of the viewport (a phone would scroll sideways), as short strings."""
+    return page.evaluate("""() => { const out = [];
+      for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width && r.right > window.innerWidth + 1) out.push(`${el.tagName}.${el.className} ${Math.round(r.right)}`);
+      }
+      if (document.documentElement.scrollWidth > window.innerWidth) out.push(`page ${document.documentElement.scrollWidth}`);
+      return out.slice(0, 10); }""")
 
 
 def wait_for_acs(page, hit: AcsHit) -> None:
