@@ -3,9 +3,9 @@
 The broker's journal page and the harness's HTML report both show messages with `to_html`. Folded parts are
 `<details>` elements whose summary says what they hold (algorithm and reference of a signature, subject and
 fingerprint of a certificate, cipher and recipient of encrypted data, and the plain value where the caller
-knows it, e.g. the broker from its own decision). `full=False` keeps the folded contents short (base64 cut to
-its first characters and its length), so a report of many messages stays small; the exact bytes (which a
-signature check needs) stay in the journal.
+knows it, e.g. the broker from its own decision). `full=False` keeps only the summaries of folded parts and
+cuts other long base64 to its first characters and its length, so a report of many messages stays small; the
+exact bytes (which a signature check needs) stay in the journal.
 """
 
 from __future__ import annotations
@@ -28,26 +28,38 @@ _ATTRIBUTE = ns.q("saml", "Attribute")
 _SHORT = 24  # characters of a long base64 value kept with full=False
 
 
-def to_html(xml: str | bytes, *, known: dict[str, list[str]] | None = None, full: bool = True) -> str:
+def to_html(xml: str | bytes, *, known: dict[str, list[str]] | None = None, full: bool = True,
+            shown: set[str] | None = None) -> str:
     """The message as escaped, indented HTML (for an element styled `white-space: pre`); unreadable XML as is.
 
-    `known` maps an Attribute Name to the plain values of its encrypted AttributeValues, in order."""
+    `known` maps an Attribute Name to the plain values of its encrypted AttributeValues, in order. With
+    `full=False` a folded part is its summary alone. `shown`: IDs of messages shown already (a Response inside an
+    ArtifactResponse is then one line); the message's own ID is added to it."""
     try:
         root = parse_xml(xml, what="message")
     except SamlError:
         return escape(xml if isinstance(xml, str) else xml.decode("utf-8", "replace"))
     out: list[str] = []
-    _View(out, {k: list(v) for k, v in (known or {}).items()}, full).element(root, 0, {})
+    view = _View(out, {k: list(v) for k, v in (known or {}).items()}, full)
+    view.shown = set(shown or ())
+    view.element(root, 0, {}, unfolded=False, top=True)
+    if shown is not None and root.get("ID"):
+        shown.add(root.get("ID"))
     return "".join(out)
 
 
 class _View:
     def __init__(self, out: list[str], known: dict[str, list[str]], full: bool, inside_encrypted: bool = False):
         self.out, self.known, self.full, self.inside_encrypted = out, known, full, inside_encrypted
+        self.shown: set[str] = set()
 
-    def element(self, el, depth: int, parent_ns: dict, *, unfolded: bool = False) -> None:
+    def element(self, el, depth: int, parent_ns: dict, *, unfolded: bool = False, top: bool = False) -> None:
         if not isinstance(el.tag, str):  # a comment or processing instruction
             self.out.append("  " * depth + escape(etree.tostring(el, encoding="unicode").strip()) + "\n")
+            return
+        if not top and el.get("ID") in self.shown:
+            self.out.append(f'{"  " * depth}<span class="t">{escape(self.name(el))} ID={escape(el.get("ID"))}</span> '
+                            "<em>(shown above)</em>\n")
             return
         kind = None if unfolded else _FOLD.get(el.tag)
         if kind == "encrypted" and self.inside_encrypted:
@@ -100,6 +112,9 @@ class _View:
         plain = self.plain_value(el) if kind == "encrypted" else None
         if plain:
             summary += f" — holds <strong>{escape(plain)}</strong> (as the broker decided)"
+        if not self.full:  # the summary says what it holds; the exact bytes are in the journal
+            self.out.append(f'{pad}<span class="fold {kind}">[{summary}]</span>\n')
+            return
         inner: list[str] = []
         _View(inner, {}, self.full, kind == "encrypted").element(el, 0, parent_ns, unfolded=True)  # children fold too
         self.out.append(f'{pad}<details class="fold {kind}"><summary>{summary}</summary>'
