@@ -95,12 +95,14 @@ def _http_error(exc: HTTPException):
              413: ("Het formulier bevat te veel gegevens.", "The form holds too much data.")}
     title = titles.get(code, ("Er ging iets mis", "Something went wrong"))
     text = texts.get(code, ("Probeer het later opnieuw.", "Please try again later."))
+    reason = {404: "not_found", 405: "method_not_allowed", 413: "input_invalid"}.get(code, "server_error")
     return render_template("error.html", code=code, title_nl=title[0], title_en=title[1], nl=text[0],
-                           en=text[1]), code
+                           en=text[1], reason=reason), code
 
 
 def _server_error(exc: Exception):
     log.exception("server error at %s %s", request.method, request.path)
     return render_template("error.html", code=500, title_nl="Er ging iets mis", title_en="Something went wrong",
                            nl="Er ging iets mis in het werkgeversportaal. Probeer het later opnieuw.",
-                           en="Something went wrong in the employer portal. Please try again later."), 500
+                           en="Something went wrong in the employer portal. Please try again later.",
+                           reason="server_error"), 500

@@ -99,7 +99,15 @@ def person_button(page, person: str, organisation: str = ""):
 def console_errors(page) -> list[str]:
     """Collect the page's console errors and uncaught exceptions from now on (a list that fills as it runs)."""
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+
+    def on_console(message) -> None:
+        # A refusal page comes with its 4xx status, which Chromium logs for the document itself: that is the page
+        # working as meant; a failed script, style or image (another URL) is an error.
+        own = message.text.startswith("Failed to load resource") and message.location.get("url") == page.url
+        if message.type == "error" and not own:
+            errors.append(f"console: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     return errors
 
