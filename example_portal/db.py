@@ -74,9 +74,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (employer_kvk, kvk)
     );
     """,
+    # 3: the dashboard's figures: participants who activated their account (Rapportages), and the employer's
+    # change log with each change's effective date (Tijdigheid wijzigingen, Statische wijzigingen)
+    """
+    ALTER TABLE participants ADD COLUMN activated INTEGER NOT NULL DEFAULT 0 CHECK (activated IN (0, 1));
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        employer_kvk TEXT NOT NULL REFERENCES contract_kvks(kvk),
+        participant_id INTEGER REFERENCES participants(id),
+        what TEXT NOT NULL,
+        effective TEXT NOT NULL,
+        entered TEXT NOT NULL,
+        acting_subject TEXT,
+        intermediary_kvk TEXT
+    );
+    """,
 )
 
-TABLES = ("portal_kvks", "audit", "outbox", "grants", "participants", "advisors", "contract_kvks", "contracts")
+TABLES = ("portal_kvks", "audit", "outbox", "grants", "changes", "participants", "advisors", "contract_kvks", "contracts")
 
 
 def connect(path: Path | str) -> sqlite3.Connection:

@@ -156,7 +156,7 @@ class Profile:
         return self.observes("refusal_check") or bool(self.data.get("refusals", {}).get("check_pattern"))
 
     def rights_list(self, rights: str) -> list[str]:
-        mapping = (self.whoami or {}).get("rights") or {"view": ["view"], "edit": ["view", "change"]}
+        mapping = (self.whoami or {}).get("rights") or {"view": ["view"], "edit": ["view", "edit"]}
         return mapping[rights]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask import Response, current_app, redirect
 from lxml import etree
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ehsaml import bindings, ns, timeutil
 from ehsaml.keys import KeyPair, load_keypair
@@ -87,11 +87,27 @@ class Broker:
         data = self.store.get("pending", token or "")
         return PendingLogin.from_dict(data) if data else None
 
+    def finished_login(self, token: str) -> dict | None:
+        """A login page's token whose answer was sent (Back to the page after logging in): {"dv": ...} or None."""
+        return self.store.get("finished", token or "")
+
+    def dv_home(self, entity_id: str | None) -> str | None:
+        """Where an error page sends the user back to: the origin of the DV's default ACS (its metadata names no
+        home page). Only a URL of a registered DV's metadata, never one taken from the request."""
+        dv = self.registry.get(entity_id) if entity_id else None
+        acs = dv.metadata.default_acs() if dv else None
+        if acs is None:
+            return None
+        parts = urlsplit(acs.location)
+        return f"{parts.scheme}://{parts.netloc}/" if parts.scheme in ("http", "https") and parts.netloc else None
+
     # --- answering ----------------------------------------------------------------------------------
     def answer(self, pending: PendingLogin, outcome: Outcome, *, fault: str | None = None) -> Response:
         """Build the Response for `outcome` (with a catalogue fault applied, if given) and send it by the
         pending login's binding."""
         self.store.take("pending", pending.token)
+        if pending.token:  # Back to the login page later says the login is done, with a way back to the DV
+            self.store.put("finished", pending.token, {"dv": pending.dv}, self.settings.pending_ttl_seconds * 4)
         dv = self.registry.get(pending.dv)
         applied, raw = False, None
         if fault:
