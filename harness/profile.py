@@ -119,6 +119,13 @@ class Profile:
         spec = self.data.get("refusals", {})
         return bool(spec.get("code_pattern")) or code in (spec.get("texts") or {})
 
+    def tells_refusal(self, code: str) -> bool:
+        """The page tells this refusal from a refusal for another reason: by the code pattern, or by a text of its
+        own (a `texts.<code>` that is the text of every refusal page, `refusals.page`, tells nothing)."""
+        spec = self.data.get("refusals", {})
+        text = (spec.get("texts") or {}).get(code)
+        return bool(spec.get("code_pattern")) or (text is not None and text != spec.get("page"))
+
     @property
     def recognises_refusals(self) -> bool:
         spec = self.data.get("refusals", {})
