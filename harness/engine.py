@@ -148,13 +148,7 @@ class Run:
                                f"the DV's other service); {services.dv} has {services.count} at the broker")
         for step in s.steps:
             if step.action == "login":
-                binding = step.params.get("binding")
-                try:
-                    p.login_path(step.params["service"], binding)
-                except CannotDo as exc:
-                    if binding and s.binding_reason:  # say why the case needs it, then why the profile cannot
-                        raise CannotDo(f"the case needs the {binding} binding — {s.binding_reason} — and {exc}") from None
-                    raise
+                p.login_path(step.params["service"], step.params.get("binding"), why=s.binding_reason)
             elif step.action in ("seed", "confirm_email"):
                 p.state("seed" if step.action == "seed" else "outbox")
             elif step.action != "supplier_change":
