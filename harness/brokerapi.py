@@ -67,6 +67,7 @@ class PortalServices:
     ids: dict[str, str]
     names: dict[str, str]
     how: str  # where the mapping comes from, for the run's report
+    count: int = 1  # how many services the DV has at the broker
 
     def bind(self, broker: Broker) -> None:
         """Make the world's mandates and chain mandates name these services (the world change bind_services)."""
@@ -98,4 +99,5 @@ def portal_services(broker: Broker, dv: str, wanted: dict[str, str]) -> PortalSe
         ids = {role: ids.get(role, derived[role]) for role in ("view", "edit")}
     how = "the profile's services" if wanted else \
         f"derived from the {len(services)} service(s) of {dv} at the broker"
-    return PortalServices(dv=dv, ids=ids, names={r: by_id[s]["name"] for r, s in ids.items()}, how=how)
+    return PortalServices(dv=dv, ids=ids, names={r: by_id[s]["name"] for r, s in ids.items()}, how=how,
+                          count=len(services))

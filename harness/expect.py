@@ -67,6 +67,14 @@ def allowed(page: Page, code_on_page: str | None, shown: bool) -> Check:
               "the action succeeds (2xx/3xx, no refusal)", "the portal allows what the rules allow")
 
 
+def not_refused_as(believed: str | None, codes: list[str], rule: str | None = None) -> Check:
+    """An error answer that is not this DV's (a forged "no mandate"): refused as such, never shown as the broker's own."""
+    return _c("not_refused_as", believed is None,
+              f"the page shows the broker's refusal {believed}: the portal believed the error answer" if believed
+              else "a refusal that is not the broker's", f"a refusal of the forged answer, not {' or '.join(codes)}",
+              rule or "an error answer is believed only after the checks that make it this DV's")
+
+
 def refusal_reason(got: str | None, want: str) -> Check:
     return _c("refusal_reason", got == want, f"refused by check {got}" if got else "no check named", want,
               "the catalogue's check is the first a careful DV makes that this answer fails")
