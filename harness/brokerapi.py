@@ -14,15 +14,17 @@ class HarnessError(Exception):
 class Broker:
     def __init__(self, url: str):
         self.url = url.rstrip("/")
+        self.http = requests.Session()  # one keep-alive connection for the control calls of a run
+        self._seen = 0  # the newest journal sequence number read so far (reset keeps the counter going)
 
     def _post(self, path: str, body: dict) -> dict:
-        resp = requests.post(f"{self.url}/_mock/{path}", json=body, timeout=15)
+        resp = self.http.post(f"{self.url}/_mock/{path}", json=body, timeout=15)
         if resp.status_code >= 400:
             raise HarnessError(f"the broker refused {path}: {resp.text[:300]}")
         return resp.json()
 
     def _get(self, path: str, **params) -> dict:
-        resp = requests.get(f"{self.url}/_mock/{path}", params=params, timeout=15)
+        resp = self.http.get(f"{self.url}/_mock/{path}", params=params, timeout=15)
         if resp.status_code >= 400:
             raise HarnessError(f"GET /_mock/{path} gave HTTP {resp.status_code}: {resp.text[:300]}")
         return resp.json()
@@ -38,11 +40,15 @@ class Broker:
         return self._post("world/changes", change)
 
     def journal_seq(self) -> int:
-        entries = self.journal(0)
-        return entries[-1]["seq"] if entries else 0
+        """The newest sequence number: only the entries after the last one read are fetched."""
+        self.journal(self._seen)
+        return self._seen
 
     def journal(self, since: int) -> list[dict]:
-        return self._get("journal", since=since)["entries"]
+        entries = self._get("journal", since=since)["entries"]
+        if entries:
+            self._seen = max(self._seen, entries[-1]["seq"])
+        return entries
 
     def faults(self) -> list[dict]:
         return self._get("faults")["faults"]
