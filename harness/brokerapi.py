@@ -16,6 +16,7 @@ class Broker:
         self.url = url.rstrip("/")
         self.http = requests.Session()  # one keep-alive connection for the control calls of a run
         self._seen = 0  # the newest journal sequence number read so far (reset keeps the counter going)
+        self._known = False
 
     def _post(self, path: str, body: dict) -> dict:
         resp = self.http.post(f"{self.url}/_mock/{path}", json=body, timeout=15)
@@ -30,7 +31,8 @@ class Broker:
         return resp.json()
 
     def reset(self) -> None:
-        self._post("reset", {})
+        self._seen = max(self._seen, self._post("reset", {}).get("seq", 0))
+        self._known = True
 
     def queue(self, answer: dict) -> None:
         self._post("next", answer)
@@ -40,18 +42,22 @@ class Broker:
         return self._post("world/changes", change)
 
     def journal_seq(self) -> int:
-        """The newest sequence number: only the entries after the last one read are fetched."""
-        self.journal(self._seen)
+        """The newest sequence number this client has seen (from its reset or its last journal read): what a
+        step's journal is read after. Entries made in between (its own control calls) come along; harmless."""
         return self._seen
 
     def journal(self, since: int) -> list[dict]:
         entries = self._get("journal", since=since)["entries"]
         if entries:
             self._seen = max(self._seen, entries[-1]["seq"])
+        self._known = True
         return entries
 
     def faults(self) -> list[dict]:
         return self._get("faults")["faults"]
+
+    def world(self) -> dict:
+        return self._get("world")
 
     def sps(self) -> list[dict]:
         return self._get("sps")["sps"]
@@ -65,7 +71,7 @@ class Broker:
         return self._post("sps", body)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PortalServices:
     """The FAQ's roles (view, edit) as this portal's services: ServiceID and name of each."""
 
@@ -73,10 +79,18 @@ class PortalServices:
     ids: dict[str, str]
     names: dict[str, str]
     how: str  # where the mapping comes from, for the run's report
+    needed: bool | None = None  # False: the world file's own aliases name these services (its home portal)
 
     def bind(self, broker: Broker) -> None:
-        """Make the world's mandates and chain mandates name these services (the world change bind_services)."""
-        broker.change_world({"change": "bind_services", "services": dict(self.ids)})
+        """Make the world's mandates and chain mandates name these services (the world change bind_services).
+
+        Called after a reset; the first call looks at the world's own aliases, and when they already name
+        these services (the example world and the example portal) no change is needed, then or later."""
+        if self.needed is None:
+            aliases = broker.world().get("services") or {}
+            self.needed = any(aliases.get(role) != service_id for role, service_id in self.ids.items())
+        if self.needed:
+            broker.change_world({"change": "bind_services", "services": dict(self.ids)})
 
 
 def portal_services(broker: Broker, dv: str, wanted: dict[str, str]) -> PortalServices:

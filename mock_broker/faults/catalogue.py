@@ -64,6 +64,7 @@ class FaultCase:
         return {"id": self.id, "family": self.family, "title": self.title, "rule": self.rule,
                 "mutation": self.mutation, "params": self.params, "binding": self.needs_binding,
                 "base": self.base or DEFAULT_BASE, "setup": self.setup, "phase": self.phase.value,
+                "waits": REGISTRY[self.mutation].waits,
                 "expect": {k: v for k, v in self.expect.__dict__.items() if v is not None}}
 
 
