@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from ehsaml import timeutil
 from ehsaml.eherkenning import Level, is_rsin
 
+from .requestscope import first_time
 from .world import World, WorldError, world_from_data
 
 if TYPE_CHECKING:
@@ -402,7 +403,8 @@ class WorldChanges:
 
     def current(self) -> World:
         with self._lock:
-            self._sync()
+            if first_time("world-sync"):
+                self._sync()
             return self._world
 
     def records(self) -> list[dict]:

@@ -165,8 +165,8 @@ def reset():
     _json("reset", empty={})
     broker = get_broker()
     broker.reset()
-    seq = broker.log("control", reason="reset: queued answers, pending logins, artifacts, journal and world changes "
-                                       "cleared")
+    broker.log("control", reason="reset: queued answers, pending logins, artifacts, journal and world changes cleared")
+    seq = broker.flush_journal()
     return jsonify(reset=True, seq=seq)  # the journal's newest entry: a reader asks for what comes after it
 
 
