@@ -9,7 +9,7 @@ from flask import Flask, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import data, guard, seed
-from .db import connect, migrate
+from .db import Pool, connect, migrate
 from .refusals import Refused
 from .settings import PortalSettings
 from .sp import ServiceProvider
@@ -38,7 +38,7 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
             conn.close()
     keypair = _keypair(settings)
     app.extensions["example_portal"] = {"settings": settings, "sp": ServiceProvider(settings, keypair),
-                                        "keypair": keypair}
+                                        "keypair": keypair, "db": Pool(settings.db_path)}
     app.teardown_appcontext(close_db)
     # The session cookie stays SameSite=Lax: the broker's answer (a redirect with SAMLart) is a
     # navigation from the broker's site, and a Strict cookie would not come along (README, "cookies").

@@ -11,7 +11,6 @@ from flask import current_app, g, render_template, request, session
 from ehsaml.eherkenning import is_kvk
 
 from . import access, data, dvconfig
-from .db import connect
 from .refusals import Refused
 from .settings import PortalSettings
 from .sp import ServiceProvider
@@ -29,14 +28,14 @@ def sp() -> ServiceProvider:
 
 def db() -> sqlite3.Connection:
     if "db" not in g:
-        g.db = connect(settings().db_path)
+        g.db = current_app.extensions["example_portal"]["db"].get()
     return g.db
 
 
 def close_db(_exc=None) -> None:
     conn = g.pop("db", None)
     if conn is not None:
-        conn.close()
+        current_app.extensions["example_portal"]["db"].put(conn)
 
 
 def login() -> dict | None:

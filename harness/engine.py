@@ -81,6 +81,7 @@ class Run:
         self.broker = Broker(broker_url)
         self.portal = portal_url.rstrip("/")
         self.browser = Browser()
+        self.state_http = requests.Session()  # the portal's test-state calls, on a keep-alive connection
         self.services, self.bind_world, self.strict_reasons = services, bind_world, strict_reasons
         self.pseudonyms: list[str] = []
         self.confirm_links: list[str] = []
@@ -105,6 +106,9 @@ class Run:
             return done(Verdict.SKIPPED, str(exc))
         except (HarnessError, requests.RequestException) as exc:
             return done(Verdict.ERROR, f"harness: {exc}")
+        finally:  # a kept-alive connection left open holds a server thread until it is collected
+            for http in (self.browser.session, self.state_http, self.broker.http):
+                http.close()
         for r in results:
             where = f"step {r.step.index} ({r.step.describe()})"
             if r.not_tested:
@@ -218,7 +222,7 @@ class Run:
         spec = self.profile.state(name)
         method, path = ("POST", spec["post"]) if "post" in spec else ("GET", spec["get"])
         body = json_body if json_body is not None else spec.get("json")
-        resp = requests.request(method, self.portal + path, json=body, timeout=15)
+        resp = self.state_http.request(method, self.portal + path, json=body, timeout=15)
         if resp.status_code >= 400:
             raise HarnessError(f"portal state call {name} ({method} {path}) gave HTTP {resp.status_code}: "
                                f"{resp.text[:300]}")

@@ -51,7 +51,8 @@ def scenario_for(case: dict) -> Scenario:
                       expect=outcome, note=case["title"], line=None))
     rule = case["rule"] if not control else f"a correct DV accepts this ({case['rule']})"
     return Scenario(id=f"security-{case['id']}", faq=f"security ({case['family']})", title=case["title"],
-                    rules=(), tags=("security", case["family"]), portal="default", steps=tuple(steps),
+                    rules=(), tags=("security", case["family"]) + (("waits",) if case.get("waits") else ()),
+                    portal="default", steps=tuple(steps),
                     source="broker fault catalogue (GET /_mock/faults)", breaks=rule,
                     fault_check=case["expect"].get("check"), binding_reason=case.get("binding_reason"),
                     min_services=case.get("min_services") or 1)

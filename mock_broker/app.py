@@ -38,6 +38,9 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     registry.load(default_sources(settings))
     broker = Broker.build(settings, registry=registry, store=store, world=world or load_world(settings.world_file))
     app.extensions["mock_broker"] = broker
+    # A request's journal entries are written when it ends, before its answer leaves (the body is sent
+    # after the request context is gone), whatever became of the request.
+    app.teardown_request(lambda _exc: broker.flush_journal())
 
     def refuse(status: int, message: str, where: str):
         broker.log("refused", reason=message, where=where, path=request.path, http_status=status)

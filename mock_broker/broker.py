@@ -7,7 +7,7 @@ import functools
 import threading
 from dataclasses import dataclass, field
 
-from flask import Response, current_app, redirect
+from flask import Response, current_app, g, has_request_context, redirect
 from lxml import etree
 
 from urllib.parse import urlencode, urlsplit
@@ -64,7 +64,9 @@ class Broker:
 
     # --- journal ---------------------------------------------------------------------------------
     def log(self, event: str, *, reason: str, dv: str | None = None, message: etree._Element | None = None,
-            binding: str | None = None, **extra) -> int:
+            binding: str | None = None, **extra) -> int | None:
+        """Journal one event. Within a request the entries are kept and written together when it ends
+        (`flush_journal`, before the answer leaves): one store round trip a request, not one an entry."""
         entry = {"event": event, "reason": reason, "dv": dv, "binding": binding}
         if message is not None:
             entry.update(message_type=local_name(message), id=message.get("ID"),
@@ -72,7 +74,15 @@ class Broker:
                          xml=extra.pop("xml", None) or exact(message))  # serialised once, where the caller has it
         entry.update({k: v for k, v in extra.items() if v is not None})
         entry["time"] = timeutil.fmt(timeutil.utcnow())
+        if has_request_context():
+            g.setdefault("journal_entries", []).append(entry)
+            return None
         return self.store.append_journal(entry)
+
+    def flush_journal(self) -> int | None:
+        """Write the request's journal entries; the sequence number of the last, or None when there were none."""
+        entries = g.pop("journal_entries", None) if has_request_context() else None
+        return self.store.append_journal(*entries) if entries else None
 
     def reset(self) -> None:
         self.store.reset()

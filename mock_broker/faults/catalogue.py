@@ -58,6 +58,11 @@ class FaultCase:
         return REGISTRY[self.mutation].phase
 
     @property
+    def waits(self) -> bool:
+        """The case makes the DV wait (a slow answer)."""
+        return REGISTRY[self.mutation].waits
+
+    @property
     def needs_binding(self) -> str:
         """artifact, post or any: faults of the artifact exchange itself need Artifact."""
         if self.phase is not Phase.RESPONSE:
@@ -76,6 +81,7 @@ class FaultCase:
                 "mutation": self.mutation, "params": self.params, "binding": self.needs_binding,
                 "binding_reason": self.why_binding, "min_services": self.min_services,
                 "base": self.base or DEFAULT_BASE, "setup": self.setup, "phase": self.phase.value,
+                "waits": self.waits,
                 "expect": {k: v for k, v in self.expect.__dict__.items() if v is not None}}
 
 
