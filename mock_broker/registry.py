@@ -8,7 +8,6 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ehsaml.eherkenning import ATTR_BRANCH, ID_KVK, ID_RSIN, Level

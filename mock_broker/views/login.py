@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from ehsaml.eherkenning import Level
 
 from .. import loginpage
 from ..broker import get_broker
