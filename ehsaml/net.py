@@ -12,3 +12,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def serve(app, host: str, port: int, *, threads: int = 8) -> None:
+    """Serve a WSGI app over HTTP/1.1 with keep-alive (waitress, threaded, one process).
+
+    Not werkzeug's development server: it closes the connection after every answer and then waits up
+    to 10 ms for stray request data, so a browser, the harness and a DV resolving artifacts paid a TCP
+    connection, a thread and that wait on every request."""
+    import logging
+
+    import waitress
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
+    waitress.serve(app, host=host.strip("[]"), port=port, threads=threads, ident="eherkenning-mock",
+                   clear_untrusted_proxy_headers=True, _quiet=True)

@@ -15,6 +15,8 @@ from .refusals import Refused
 from .settings import Defect
 
 VIEW, EDIT = "view", "edit"
+# What the user reads for a right: the FAQ's service names (never the codes view/edit).
+RIGHTS_NAME = {VIEW: "Bekijk gegevens", EDIT: "Bekijk en wijzig gegevens"}
 _RANK = {VIEW: 0, EDIT: 1}
 
 
@@ -24,8 +26,8 @@ def weakest(*rights: str) -> str:
 
 
 def as_list(rights: str | None) -> list[str]:
-    """The /whoami form: ["view"] or ["view", "change"]."""
-    return [] if rights is None else ["view"] if rights == VIEW else ["view", "change"]
+    """The /whoami form: ["view"] or ["view", "edit"] (the words the scenarios and the harness profile use)."""
+    return [] if rights is None else [VIEW] if rights == VIEW else [VIEW, EDIT]
 
 
 def audit_subject(result: LoginResult) -> dict:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ehsaml.errors import SamlError
+from ehsaml import net
 from ehsaml.net import is_loopback
 
 from .seed import SeedError
@@ -16,13 +17,23 @@ BANNER = ("example werkgeversportaal — FOR TESTS ONLY: a reference eHerkenning
           "Its keys, companies and people are fictitious.")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.1 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"{value} s is outside 0.1 to 60 seconds")
+    return value
+
+
 def _settings(args) -> PortalSettings:
     host = f"[{args.host}]" if ":" in args.host else args.host
     kwargs = dict(
         base_url=(args.base_url or f"http://{host}:{args.port}").rstrip("/"),
         broker_metadata=args.broker_metadata, binding=Binding(args.binding), testing=args.testing,
         seed_file=None if args.no_seed else Path(args.seed),
-        defects=frozenset(Defect(d) for d in args.defect),
+        defects=frozenset(Defect(d) for d in args.defect), artifact_timeout_seconds=args.artifact_timeout,
     )
     for name, attr in (("db", "db_path"), ("key", "key_file"), ("cert", "cert_file")):
         if getattr(args, name):
@@ -45,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--binding", choices=[b.value for b in Binding], default="artifact",
                        help="how the broker answers: artifact (default; SOAP ArtifactResolve) or post")
     serve.add_argument("--testing", action="store_true", help="turn on /_test/ (seed, outbox, audit, reset)")
+    serve.add_argument("--artifact-timeout", type=_seconds, default=5.0, metavar="SECONDS",
+                       help="how long an ArtifactResolve to the broker may take before the login is refused "
+                            "(default 5; between 0.1 and 60)")
     serve.add_argument("--seed", default=str(DEFAULT_SEED), metavar="FILE",
                        help="JSON seed loaded when the database holds no contracts (default example_portal/seed.json)")
     serve.add_argument("--no-seed", action="store_true", help="never load a seed file")
@@ -66,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     s = app.extensions["example_portal"]["settings"]
     print(f"example-portal: {s.base_url}  (db {s.db_path}, broker metadata {s.broker_metadata}, binding "
           f"{s.binding.value}{', testing endpoints on' if s.testing else ''})", file=sys.stderr)
-    from werkzeug.serving import run_simple
-    run_simple(args.host, args.port, app, threaded=True)
+    net.serve(app, args.host, args.port)
     return 0
 
 

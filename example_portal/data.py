@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 MAX_ROW_ID = 2 ** 63 - 1  # SQLite's largest integer (rowid)
 
@@ -62,20 +62,70 @@ def advisor(conn: sqlite3.Connection, kvk: str | None) -> Advisor | None:
 
 # --- participants ----------------------------------------------------------------------------------
 
-def participants(conn: sqlite3.Connection, employer_kvk: str) -> list[sqlite3.Row]:
-    return conn.execute("SELECT id, name, salary FROM participants WHERE employer_kvk = ? ORDER BY id",
-                        (employer_kvk,)).fetchall()
+def participants(conn: sqlite3.Connection, employer_kvk: str, search: str = "") -> list[sqlite3.Row]:
+    """The employer's participants, those whose name holds `search` (case-insensitive) if given."""
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return conn.execute("SELECT id, name, salary, activated FROM participants WHERE employer_kvk = ? "
+                        "AND name LIKE ? ESCAPE '\\' ORDER BY id", (employer_kvk, pattern)).fetchall()
+
+
+def add_participant(conn: sqlite3.Connection, employer_kvk: str, name: str, salary: int) -> int:
+    return conn.execute("INSERT INTO participants (employer_kvk, name, salary) VALUES (?, ?, ?)",
+                        (employer_kvk, name, salary)).lastrowid
 
 
 def participant(conn: sqlite3.Connection, participant_id: int, employer_kvk: str) -> sqlite3.Row | None:
     if not 0 <= participant_id <= MAX_ROW_ID:  # from a URL: SQLite cannot even compare a larger one
         return None
-    return conn.execute("SELECT id, name, salary FROM participants WHERE id = ? AND employer_kvk = ?",
+    return conn.execute("SELECT id, name, salary, activated FROM participants WHERE id = ? AND employer_kvk = ?",
                         (participant_id, employer_kvk)).fetchone()
 
 
 def set_salary(conn: sqlite3.Connection, participant_id: int, salary: int) -> None:
     conn.execute("UPDATE participants SET salary = ? WHERE id = ?", (salary, participant_id))
+
+
+# --- the employer's change log and the dashboard's figures ------------------------------------------
+
+def add_change(conn: sqlite3.Connection, *, employer_kvk: str, participant_id: int | None, what: str,
+               effective: date, acting_subject: str | None, intermediary_kvk: str | None) -> None:
+    conn.execute("INSERT INTO changes (employer_kvk, participant_id, what, effective, entered, acting_subject, "
+                 "intermediary_kvk) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (employer_kvk, participant_id, what, effective.isoformat(), now_iso(), acting_subject,
+                  intermediary_kvk))
+
+
+def changes(conn: sqlite3.Connection, employer_kvk: str, limit: int = 200) -> list[sqlite3.Row]:
+    """The newest changes first, with the participant's name."""
+    return conn.execute(
+        "SELECT c.*, p.name AS participant_name FROM changes c LEFT JOIN participants p ON p.id = c.participant_id "
+        "WHERE c.employer_kvk = ? ORDER BY c.id DESC LIMIT ?", (employer_kvk, limit)).fetchall()
+
+
+def activation(conn: sqlite3.Connection, employer_kvk: str) -> tuple[int, int]:
+    """(participants who activated their own account, all participants): the 'Rapportages' figure."""
+    row = conn.execute("SELECT COALESCE(SUM(activated), 0), COUNT(*) FROM participants WHERE employer_kvk = ?",
+                       (employer_kvk,)).fetchone()
+    return row[0], row[1]
+
+
+def timeliness(conn: sqlite3.Connection, employer_kvk: str, days: int = 60) -> tuple[int, int]:
+    """(changes of the last year entered at most `days` after their effective date, all changes of the last
+    year): the 'Tijdigheid wijzigingen' figure."""
+    since = (datetime.now(timezone.utc) - timedelta(days=365)).strftime("%Y-%m-%d")
+    rows = conn.execute("SELECT effective, entered FROM changes WHERE employer_kvk = ? AND entered >= ?",
+                        (employer_kvk, since)).fetchall()
+    timely = sum(1 for r in rows if (date.fromisoformat(r["entered"][:10]) - date.fromisoformat(r["effective"])).days
+                 <= days)
+    return timely, len(rows)
+
+
+def payroll(conn: sqlite3.Connection, contract_id: int) -> list[sqlite3.Row]:
+    """Per employer of the contract: its participants and their yearly salaries together ('Financiën')."""
+    return conn.execute(
+        "SELECT k.kvk, k.employer_name AS name, COUNT(p.id) AS participants, COALESCE(SUM(p.salary), 0) AS salaries "
+        "FROM contract_kvks k LEFT JOIN participants p ON p.employer_kvk = k.kvk WHERE k.contract_id = ? "
+        "GROUP BY k.kvk ORDER BY k.kvk", (contract_id,)).fetchall()
 
 
 # --- route-B grants ----------------------------------------------------------------------------------
@@ -171,12 +221,13 @@ def outbox(conn: sqlite3.Connection) -> list[dict]:
 
 def audit(conn: sqlite3.Connection, *, action: str, outcome: str, reason_code: str | None = None,
           acting_subject: str | None = None, represented_kvk: str | None = None,
-          intermediary_kvk: str | None = None, detail: str | None = None) -> None:
-    """One audit entry, in its own statement (autocommit) unless the caller holds a transaction."""
-    conn.execute(
+          intermediary_kvk: str | None = None, detail: str | None = None) -> int:
+    """One audit entry, in its own statement (autocommit) unless the caller holds a transaction; returns its id
+    (a refusal page shows it as the reference to quote to the help desk)."""
+    return conn.execute(
         "INSERT INTO audit (time, acting_subject, represented_kvk, intermediary_kvk, action, outcome, reason_code, "
         "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (now_iso(), acting_subject, represented_kvk, intermediary_kvk, action, outcome, reason_code, detail))
+        (now_iso(), acting_subject, represented_kvk, intermediary_kvk, action, outcome, reason_code, detail)).lastrowid
 
 
 def audit_trail(conn: sqlite3.Connection, since: int = 0) -> list[dict]:
@@ -185,7 +236,7 @@ def audit_trail(conn: sqlite3.Connection, since: int = 0) -> list[dict]:
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Row counts of the business tables: what a test compares to show a refusal wrote nothing."""
-    tables = ("contracts", "contract_kvks", "participants", "advisors", "grants", "outbox", "portal_kvks")
+    tables = ("contracts", "contract_kvks", "participants", "advisors", "grants", "outbox", "portal_kvks", "changes")
     return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
@@ -193,7 +244,7 @@ def snapshot(conn: sqlite3.Connection) -> str:
     """A digest of every row of the business tables (all but the audit trail): equal before and after
     a refusal shows that the refusal wrote nothing but its audit entry."""
     digest = hashlib.sha256()
-    for table in ("contracts", "contract_kvks", "participants", "advisors", "grants", "outbox", "portal_kvks"):
+    for table in ("contracts", "contract_kvks", "participants", "advisors", "grants", "outbox", "portal_kvks", "changes"):
         for row in conn.execute(f"SELECT * FROM {table} ORDER BY rowid"):
             digest.update(repr((table, tuple(row))).encode("utf-8"))
     return digest.hexdigest()

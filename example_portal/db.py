@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,9 +75,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (employer_kvk, kvk)
     );
     """,
+    # 3: the dashboard's figures: participants who activated their account (Rapportages), and the employer's
+    # change log with each change's effective date (Tijdigheid wijzigingen, Statische wijzigingen)
+    """
+    ALTER TABLE participants ADD COLUMN activated INTEGER NOT NULL DEFAULT 0 CHECK (activated IN (0, 1));
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        employer_kvk TEXT NOT NULL REFERENCES contract_kvks(kvk),
+        participant_id INTEGER REFERENCES participants(id),
+        what TEXT NOT NULL,
+        effective TEXT NOT NULL,
+        entered TEXT NOT NULL,
+        acting_subject TEXT,
+        intermediary_kvk TEXT
+    );
+    """,
 )
 
-TABLES = ("portal_kvks", "audit", "outbox", "grants", "participants", "advisors", "contract_kvks", "contracts")
+TABLES = ("portal_kvks", "audit", "outbox", "grants", "changes", "participants", "advisors", "contract_kvks", "contracts")
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -85,7 +101,35 @@ def connect(path: Path | str) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 10000")
+    # With WAL (set once, in migrate) and synchronous=NORMAL a commit appends to the log instead of an fsync
+    # of the database: a crash can lose the last commits but never corrupts the file (a test portal's trade)
+    conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+class Pool:
+    """Connections kept open and reused by the requests (opening one, and closing the last one, which
+    checkpoints the WAL, would otherwise cost more than most requests' own work)."""
+
+    def __init__(self, path: Path | str, size: int = 8):
+        self.path, self.size = path, size
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return connect(self.path)
+
+    def put(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # a request that failed half-way: nothing of it stays
+            conn.execute("ROLLBACK")
+        with self._lock:
+            if len(self._idle) < self.size:
+                self._idle.append(conn)
+                return
+        conn.close()
 
 
 @contextmanager
@@ -106,6 +150,7 @@ def migrate(path: Path | str) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(path)
     try:
+        conn.execute("PRAGMA journal_mode = WAL")  # kept by the file
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
             raise RuntimeError(f"{path}: schema version {version} is newer than this portal knows "

@@ -1,12 +1,18 @@
 """Every refusal the portal gives: a stable reason code, the rule, an HTTP status, and the words in Dutch and English.
 
 Views raise `Refused(code, action, **params)`; one error handler (app.py) writes the audit entry,
-records `last_refusal` for /whoami, ends a half-made login where needed and renders the page.
+records `last_refusal` for /whoami, ends a half-made login where needed and renders the page. Each page
+says the cause first (its title), then what to do. One code may have several causes, each its own page:
+`authn_failed` (the broker's AuthnFailed) is a level too low, a cancel, or neither, as the broker's
+StatusMessage tells (`authn_failed_cause`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from ehsaml.eherkenning import Level
 
 SUPPLIER = ("Bent u uw gebruikersnaam vergeten? Vraag die op bij uw eHerkenning leverancier of bij de beheerder van "
             "eHerkenning binnen uw organisatie. Wachtwoord vergeten? Vraag in het schermdialoog van eHerkenning via "
@@ -33,27 +39,41 @@ class Reason:
     code: str
     rule: str  # the FAQ rule (P1–P12) or "security"/"input"
     http_status: int
-    title_nl: str
+    title_nl: str  # the cause, first thing on the page
     title_en: str
     nl: str  # may hold {placeholders} filled from the refusal's params
     en: str
     ends_login: bool = False  # a refusal at login time: no session afterwards
     session: bool = True  # recorded as last_refusal in the session; False: the session is left as it was
+    cause: str | None = None  # one of several pages of the same code (None: the code's own)
 
+
+_LEVEL_NL = ("Voor het werkgeversportaal heeft u een persoonlijk eHerkenningmiddel met niveau EH3 nodig (EH4 mag ook). "
+             "Vraag een eHerkenningmiddel met niveau EH3 aan bij uw eHerkenning leverancier. U bent niet ingelogd.")
+_LEVEL_EN = ("The employer portal needs a personal eHerkenning means of level EH3 (EH4 is accepted too). Get an EH3 "
+             "means from your eHerkenning supplier. You are not logged in.")
 
 _R = [
-    Reason("authn_failed", "P11", 401, "Inloggen afgebroken of mislukt", "Login cancelled or failed",
-           "Het inloggen bij eHerkenning is afgebroken of mislukt. U bent niet ingelogd. " + SUPPLIER[0] + " " + EH3[0],
-           "Logging in with eHerkenning was cancelled or failed. You are not logged in. " + SUPPLIER[1] + " " + EH3[1],
-           ends_login=True),
-    Reason("no_mandate", "P12", 403, "Geen machtiging voor het werkgeversportaal", "No mandate for the employer portal",
-           "eHerkenning meldt dat u niet gemachtigd bent voor een dienst van het werkgeversportaal. " + SERVICES[0],
-           "eHerkenning reports that you hold no mandate for a service of the employer portal. " + SERVICES[1],
-           ends_login=True),
-    Reason("level_too_low", "P2", 403, "Betrouwbaarheidsniveau te laag", "Level of assurance too low",
-           "U logde in met niveau {level}. " + EH3[0] + " Vraag een persoonlijk eHerkenningmiddel met niveau EH3 aan "
-           "bij uw eHerkenning leverancier.",
-           "You logged in at level {level}. " + EH3[1] + " Get a personal EH3 means from your eHerkenning supplier.",
+    Reason("authn_failed", "P11", 401, "Inloggen bij eHerkenning mislukt", "Logging in with eHerkenning failed",
+           "eHerkenning meldt dat het inloggen is mislukt of afgebroken. U bent niet ingelogd. " + SUPPLIER[0] + " "
+           + EH3[0],
+           "eHerkenning reports that logging in failed or was cancelled. You are not logged in. " + SUPPLIER[1] + " "
+           + EH3[1], ends_login=True),
+    Reason("authn_failed", "P11", 401, "Inloggen afgebroken", "Login cancelled",
+           "U heeft het inloggen bij eHerkenning afgebroken. U bent niet ingelogd; begin opnieuw om in te loggen. "
+           + SUPPLIER[0],
+           "You cancelled logging in with eHerkenning. You are not logged in; start again to log in. " + SUPPLIER[1],
+           ends_login=True, cause="cancelled"),
+    Reason("authn_failed", "P2", 401, "EH3 nodig", "EH3 needed",
+           "Uw eHerkenningmiddel heeft niveau {level}; dat is te laag. " + _LEVEL_NL,
+           "Your eHerkenning means is level {level}, which is too low. " + _LEVEL_EN,
+           ends_login=True, cause="level"),
+    Reason("level_too_low", "P2", 403, "EH3 nodig", "EH3 needed",
+           "U logde in met niveau {level}; dat is te laag. " + _LEVEL_NL,
+           "You logged in at level {level}, which is too low. " + _LEVEL_EN, ends_login=True),
+    Reason("no_mandate", "P12", 403, "Geen machtiging voor deze dienst", "No mandate for this service",
+           "eHerkenning meldt dat u niet gemachtigd bent voor de dienst waarmee u inlogde. " + SERVICES[0],
+           "eHerkenning reports that you hold no mandate for the service you logged in with. " + SERVICES[1],
            ends_login=True),
     Reason("kvk_unknown", "P4", 403, "KvK-nummer niet bekend", "KvK number not known",
            "Het KvK-nummer {kvk} waarmee u inlogt is niet bekend bij het werkgeversportaal. " + RELATIEBEHEERDER[0],
@@ -74,14 +94,14 @@ _R = [
            "access. Two causes are possible: 1) your client has not granted access yet, or has not confirmed it with "
            "the link in the confirmation e-mail; 2) your client granted access to another KvK number than the one "
            "you log in with. Ask your client to check.", ends_login=True),
-    Reason("security_check_failed", "security", 400, "Antwoord van eHerkenning geweigerd",
-           "Answer from eHerkenning refused",
-           "Het antwoord van eHerkenning is niet geaccepteerd: de veiligheidscontrole '{check}' is mislukt. U bent niet "
-           "ingelogd. Probeer opnieuw in te loggen; gebeurt dit weer, neem dan contact op met uw relatiebeheerder en "
-           "noem de code en de controle.",
-           "The answer from eHerkenning was not accepted: the security check '{check}' failed. You are not logged in. "
-           "Try logging in again; if it happens again, contact your relationship manager and quote the code and the "
-           "check.", ends_login=True),
+    Reason("security_check_failed", "security", 400, "Antwoord van eHerkenning niet vertrouwd",
+           "Answer from eHerkenning not trusted",
+           "Het antwoord van eHerkenning kwam niet door de veiligheidscontrole van het werkgeversportaal, dus u bent "
+           "niet ingelogd. Probeer opnieuw in te loggen. Gebeurt dit weer? Neem dan contact op met uw "
+           "relatiebeheerder en noem de referentie onder 'Voor de helpdesk'.",
+           "The answer from eHerkenning did not pass the employer portal's security check, so you are not logged in. "
+           "Try logging in again. If it happens again, contact your relationship manager and quote the reference "
+           "under 'For the help desk'.", ends_login=True),
     Reason("broker_error", "P11", 403, "Foutmelding van eHerkenning", "Error from eHerkenning",
            "eHerkenning gaf een foutmelding ({status}). U bent niet ingelogd. Probeer het later opnieuw.",
            "eHerkenning answered with an error ({status}). You are not logged in. Please try again later.",
@@ -159,7 +179,32 @@ _R = [
            "{what_nl} bestaat niet of hoort niet bij deze werkgever.", "{what_en} does not exist or is not this "
            "employer's."),
 ]
-REASONS: dict[str, Reason] = {r.code: r for r in _R}
+REASONS: dict[tuple[str, str | None], Reason] = {(r.code, r.cause): r for r in _R}
+CODES = frozenset(r.code for r in _R)
+
+_LEVEL_TOKEN = re.compile(r"\bEH ?(1|2 ?\+|2 ?plus|2|3|4)(?![0-9])", re.IGNORECASE)
+_CANCEL = re.compile(r"cancel|annul|afgebroken|aborted", re.IGNORECASE)
+
+
+def authn_failed_cause(message: str | None, min_level: Level = Level.EH3) -> tuple[str | None, dict]:
+    """Which page an AuthnFailed gets, from the broker's StatusMessage: ("level", {"level": ...}) when it names a
+    level below the portal's minimum, ("cancelled", {}) when it says the user cancelled, else (None, {}).
+
+    The scheme gives the same status for both (the broker shows the level to the user and then answers
+    AuthnFailed); only its message tells them apart, and a message the portal cannot read gets the page that
+    names both causes."""
+    levels = []
+    for token in _LEVEL_TOKEN.findall(message or ""):
+        try:
+            levels.append(Level.parse("EH" + token.replace(" ", "").replace("plus", "+")))
+        except ValueError:
+            continue
+    low = [lv for lv in levels if lv < min_level]
+    if low:
+        return "level", {"level": min(low).label}
+    if _CANCEL.search(message or ""):
+        return "cancelled", {}
+    return None, {}
 
 
 class _Blank(dict):
@@ -169,25 +214,44 @@ class _Blank(dict):
 
 @dataclass(eq=False)
 class Refused(Exception):
-    """Raised by a view: the request is refused with `code`; `params` fill the texts."""
+    """Raised by a view: the request is refused with `code` (and `cause`, for a code with several pages); `params`
+    fill the texts."""
 
     code: str
     action: str
     params: dict = field(default_factory=dict)
-    detail: str | None = None  # for the audit trail and the page (e.g. the failed check explained)
+    detail: str | None = None  # for the audit trail and the help-desk part of the page (e.g. the failed check)
     audit_subject: dict | None = None  # acting_subject / represented_kvk / intermediary_kvk, if not the session's
+    cause: str | None = None
 
     def __post_init__(self):
-        if self.code not in REASONS:
+        if self.code not in CODES:
             raise ValueError(f"unknown refusal code {self.code!r}")
+        if (self.code, self.cause) not in REASONS:
+            raise ValueError(f"refusal code {self.code!r} has no page for cause {self.cause!r}")
         super().__init__(self.code)
 
     @property
     def reason(self) -> Reason:
-        return REASONS[self.code]
+        return REASONS[(self.code, self.cause)]
 
     def text_nl(self) -> str:
         return self.reason.nl.format_map(_Blank(self.params))
 
     def text_en(self) -> str:
         return self.reason.en.format_map(_Blank(self.params))
+
+    def to_session(self, ref: int | None) -> dict:
+        """What the session keeps of it: /whoami's last_refusal, and enough to show the page again (/melding)."""
+        return {"code": self.code, "cause": self.cause, "rule": self.reason.rule, "reason": self.text_nl(),
+                "reason_en": self.text_en(), "check": self.params.get("check"),
+                "detail": (self.detail or "")[:500] or None, "action": self.action, "ref": ref,
+                "params": {k: str(v)[:300] for k, v in self.params.items()}}
+
+    @classmethod
+    def from_session(cls, data: dict) -> "Refused | None":
+        try:
+            return cls(data["code"], data.get("action") or "login", dict(data.get("params") or {}),
+                       detail=data.get("detail"), cause=data.get("cause"))
+        except (KeyError, TypeError, ValueError):
+            return None

@@ -3,7 +3,8 @@
 Format (every key optional except where noted):
 {
   "contracts": [{"id": 1, "name": "...", "employers": [
-      {"kvk": "12345678", "name": "...", "email": "...", "participants": [{"name": "...", "salary": 42000}]}]}],
+      {"kvk": "12345678", "name": "...", "email": "...",
+       "participants": [{"name": "...", "salary": 42000, "activated": true}]}]}],
       (a contract given by id alone, without a name, must exist: its employers are added to it)
   "advisors": [{"kvk": "45678901", "name": "...", "licence_checked": true}],
   "grants": [{"employer_kvk": "12345678", "advisor_kvk": "45678901", "rights": "view" | "edit",
@@ -84,8 +85,10 @@ def check(seed) -> dict:
                 _text(e["email"], f"{we}.email")
             for k, p in enumerate(_list(e.get("participants"), f"{we}.participants")):
                 wp = f"{we}.participants[{k}]"
-                _obj(p, wp, {"name", "salary"}, {"name"})
+                _obj(p, wp, {"name", "salary", "activated"}, {"name"})
                 _text(p["name"], f"{wp}.name")
+                if not isinstance(p.get("activated", False), bool):
+                    raise SeedError(f"{wp}.activated: give true or false")
                 if "salary" in p and (not isinstance(p["salary"], int) or isinstance(p["salary"], bool)
                                       or p["salary"] < 0):
                     raise SeedError(f"{wp}.salary: give a whole number of euros, at least 0")
@@ -128,8 +131,9 @@ def load(conn: sqlite3.Connection, seed) -> dict[str, int]:
                             (c["id"], e["kvk"], e["name"], e.get("email") or f"werkgever-{e['kvk']}@example.test"))
                     added["employers"] += 1
                     for p in e.get("participants") or []:
-                        conn.execute("INSERT INTO participants (employer_kvk, name, salary) VALUES (?, ?, ?)",
-                                     (e["kvk"], p["name"], p.get("salary", 30000)))
+                        conn.execute("INSERT INTO participants (employer_kvk, name, salary, activated) "
+                                     "VALUES (?, ?, ?, ?)", (e["kvk"], p["name"], p.get("salary", 30000),
+                                                             int(p.get("activated", False))))
                         added["participants"] += 1
             for i, a in enumerate(seed.get("advisors") or []):
                 _insert(conn, f"advisors[{i}].kvk", a["kvk"], "INSERT INTO advisors (kvk, name, licence_checked) VALUES (?, ?, ?)",

@@ -32,6 +32,7 @@ class Defect(enum.Enum):
     IGNORE_NAME_ID = "ignore-name-id"
     IGNORE_ASSERTION_ELEMENT = "ignore-assertion-element"  # Version, ID, IssueInstant of the assertion
     IGNORE_SINGLE_ASSERTION = "ignore-single-assertion"  # reads the first assertion, whatever else is there
+    IGNORE_DESTINATION = "ignore-destination"  # the Response's Destination: believes another DV's error answer
     LENIENT_XML = "lenient-xml"  # lxml's own parser flags only: no DOCTYPE refusal on the parsed document, no limits
     STALE_KVK_CACHE = "stale-kvk-cache"  # known KvK numbers read once, never again: a contract fix never helps
     REFUSE_ALL = "refuse-all"  # every answer refused as failing its signature: passes every hostile case, no control
@@ -42,7 +43,8 @@ class Defect(enum.Enum):
         return {"ignore-audience": "audience", "ignore-assertion-signature": "assertion_signature",
                 "ignore-time": "conditions_time", "ignore-level": "authn_level", "ignore-service": "service_id",
                 "ignore-name-id": "subject_name_id", "ignore-assertion-element": "assertion_element",
-                "ignore-single-assertion": "single_assertion"}.get(self.value)
+                "ignore-single-assertion": "single_assertion",
+                "ignore-destination": "response_destination"}.get(self.value)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from datetime import date, timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, g, render_template, request, session
 
 from ehsaml.eherkenning import is_kvk
 
-from . import access, data
-from .db import connect
+from . import access, data, dvconfig
 from .refusals import Refused
 from .settings import PortalSettings
 from .sp import ServiceProvider
@@ -27,14 +28,14 @@ def sp() -> ServiceProvider:
 
 def db() -> sqlite3.Connection:
     if "db" not in g:
-        g.db = connect(settings().db_path)
+        g.db = current_app.extensions["example_portal"]["db"].get()
     return g.db
 
 
 def close_db(_exc=None) -> None:
     conn = g.pop("db", None)
     if conn is not None:
-        conn.close()
+        current_app.extensions["example_portal"]["db"].put(conn)
 
 
 def login() -> dict | None:
@@ -83,4 +84,54 @@ def form_choice(field: str, choices: tuple[str, ...], action: str) -> str:
     if value not in choices:
         raise Refused("input_invalid", action, {
             "field": field, "problem_nl": f"kies {' of '.join(choices)}", "problem_en": f"choose {' or '.join(choices)}"})
+    return value
+
+
+def render_refusal(exc: Refused, *, ref: int | None, logged_in: bool):
+    """The refusal page of `exc` with its HTTP status: the cause first, then what to do; the reason code only in a
+    hidden element for tools, the failed check and the reference under 'Voor de helpdesk'."""
+    other = None
+    if exc.code == "no_mandate":  # offer the other service: a mandate for one does not cover the other
+        asked = session.get("login_service")
+        other = next((s for s in dvconfig.services() if s.index != asked), None) if asked else None
+    return render_template("refusal.html", r=exc.reason, exc=exc, text_nl=exc.text_nl(), text_en=exc.text_en(),
+                           ref=ref, other_service=other, logged_in=logged_in), exc.reason.http_status
+
+
+def outbox_size() -> int:
+    """How many test e-mails the outbox holds (the testing footer links to the mailbox page)."""
+    return db().execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+
+def form_euros(field: str, action: str) -> int:
+    raw = (request.form.get(field) or "").strip().replace(".", "")
+    if not re.fullmatch(r"[0-9]{1,9}", raw):  # ASCII digits only: '²'.isdigit() is True, int('²') fails
+        raise Refused("input_invalid", action, {"field": field, "problem_nl": "geef een heel bedrag in euro's",
+                                                "problem_en": "give a whole number of euros"})
+    return int(raw)
+
+
+def form_date(field: str, action: str) -> date:
+    """An effective date (ingangsdatum) YYYY-MM-DD within five years back and one ahead; empty: today."""
+    raw = (request.form.get(field) or "").strip()
+    today = date.today()
+    if not raw:
+        return today
+    try:
+        value = date.fromisoformat(raw) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw) else None
+    except ValueError:
+        value = None
+    if value is None or not today - timedelta(days=5 * 366) <= value <= today + timedelta(days=366):
+        raise Refused("input_invalid", action, {
+            "field": field, "problem_nl": "geef een datum als 2026-01-31, hooguit vijf jaar terug of een jaar vooruit",
+            "problem_en": "give a date such as 2026-01-31, at most five years back or one year ahead"})
+    return value
+
+
+def form_text(field: str, action: str, *, max_length: int = 80) -> str:
+    value = " ".join((request.form.get(field) or "").split())
+    if not value or len(value) > max_length or not value.isprintable():
+        raise Refused("input_invalid", action, {
+            "field": field, "problem_nl": f"geef 1 tot {max_length} leesbare tekens",
+            "problem_en": f"give 1 to {max_length} printable characters"})
     return value

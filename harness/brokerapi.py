@@ -14,21 +14,25 @@ class HarnessError(Exception):
 class Broker:
     def __init__(self, url: str):
         self.url = url.rstrip("/")
+        self.http = requests.Session()  # one keep-alive connection for the control calls of a run
+        self._seen = 0  # the newest journal sequence number read so far (reset keeps the counter going)
+        self._known = False
 
     def _post(self, path: str, body: dict) -> dict:
-        resp = requests.post(f"{self.url}/_mock/{path}", json=body, timeout=15)
+        resp = self.http.post(f"{self.url}/_mock/{path}", json=body, timeout=15)
         if resp.status_code >= 400:
             raise HarnessError(f"the broker refused {path}: {resp.text[:300]}")
         return resp.json()
 
     def _get(self, path: str, **params) -> dict:
-        resp = requests.get(f"{self.url}/_mock/{path}", params=params, timeout=15)
+        resp = self.http.get(f"{self.url}/_mock/{path}", params=params, timeout=15)
         if resp.status_code >= 400:
             raise HarnessError(f"GET /_mock/{path} gave HTTP {resp.status_code}: {resp.text[:300]}")
         return resp.json()
 
     def reset(self) -> None:
-        self._post("reset", {})
+        self._seen = max(self._seen, self._post("reset", {}).get("seq", 0))
+        self._known = True
 
     def queue(self, answer: dict) -> None:
         self._post("next", answer)
@@ -38,14 +42,22 @@ class Broker:
         return self._post("world/changes", change)
 
     def journal_seq(self) -> int:
-        entries = self.journal(0)
-        return entries[-1]["seq"] if entries else 0
+        """The newest sequence number this client has seen (from its reset or its last journal read): what a
+        step's journal is read after. Entries made in between (its own control calls) come along; harmless."""
+        return self._seen
 
     def journal(self, since: int) -> list[dict]:
-        return self._get("journal", since=since)["entries"]
+        entries = self._get("journal", since=since)["entries"]
+        if entries:
+            self._seen = max(self._seen, entries[-1]["seq"])
+        self._known = True
+        return entries
 
     def faults(self) -> list[dict]:
         return self._get("faults")["faults"]
+
+    def world(self) -> dict:
+        return self._get("world")
 
     def sps(self) -> list[dict]:
         return self._get("sps")["sps"]
@@ -59,7 +71,7 @@ class Broker:
         return self._post("sps", body)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PortalServices:
     """The FAQ's roles (view, edit) as this portal's services: ServiceID and name of each."""
 
@@ -67,10 +79,19 @@ class PortalServices:
     ids: dict[str, str]
     names: dict[str, str]
     how: str  # where the mapping comes from, for the run's report
+    count: int = 1  # how many services the DV has at the broker
+    needed: bool | None = None  # False: the world file's own aliases name these services (its home portal)
 
     def bind(self, broker: Broker) -> None:
-        """Make the world's mandates and chain mandates name these services (the world change bind_services)."""
-        broker.change_world({"change": "bind_services", "services": dict(self.ids)})
+        """Make the world's mandates and chain mandates name these services (the world change bind_services).
+
+        Called after a reset; the first call looks at the world's own aliases, and when they already name
+        these services (the example world and the example portal) no change is needed, then or later."""
+        if self.needed is None:
+            aliases = broker.world().get("services") or {}
+            self.needed = any(aliases.get(role) != service_id for role, service_id in self.ids.items())
+        if self.needed:
+            broker.change_world({"change": "bind_services", "services": dict(self.ids)})
 
 
 def portal_services(broker: Broker, dv: str, wanted: dict[str, str]) -> PortalServices:
@@ -98,4 +119,5 @@ def portal_services(broker: Broker, dv: str, wanted: dict[str, str]) -> PortalSe
         ids = {role: ids.get(role, derived[role]) for role in ("view", "edit")}
     how = "the profile's services" if wanted else \
         f"derived from the {len(services)} service(s) of {dv} at the broker"
-    return PortalServices(dv=dv, ids=ids, names={r: by_id[s]["name"] for r, s in ids.items()}, how=how)
+    return PortalServices(dv=dv, ids=ids, names={r: by_id[s]["name"] for r, s in ids.items()}, how=how,
+                          count=len(services))

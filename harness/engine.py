@@ -81,6 +81,7 @@ class Run:
         self.broker = Broker(broker_url)
         self.portal = portal_url.rstrip("/")
         self.browser = Browser()
+        self.state_http = requests.Session()  # the portal's test-state calls, on a keep-alive connection
         self.services, self.bind_world, self.strict_reasons = services, bind_world, strict_reasons
         self.pseudonyms: list[str] = []
         self.confirm_links: list[str] = []
@@ -105,6 +106,9 @@ class Run:
             return done(Verdict.SKIPPED, str(exc))
         except (HarnessError, requests.RequestException) as exc:
             return done(Verdict.ERROR, f"harness: {exc}")
+        finally:  # a kept-alive connection left open holds a server thread until it is collected
+            for http in (self.browser.session, self.state_http, self.broker.http):
+                http.close()
         for r in results:
             where = f"step {r.step.index} ({r.step.describe()})"
             if r.not_tested:
@@ -141,9 +145,14 @@ class Run:
                            f"{', '.join(by_number(p.rules)) or 'none'})")
         if s.portal == "empty" or isinstance(s.portal, dict):
             p.state("reset" if s.portal == "empty" else "seed")
+        if s.min_services > 1 and self.bind_world:
+            services = self._portal_services()
+            if services.count < s.min_services:
+                raise CannotDo(f"the case needs a portal with at least {s.min_services} services (it answers with "
+                               f"the DV's other service); {services.dv} has {services.count} at the broker")
         for step in s.steps:
             if step.action == "login":
-                p.login_path(step.params["service"], step.params.get("binding"))
+                p.login_path(step.params["service"], step.params.get("binding"), why=s.binding_reason)
             elif step.action in ("seed", "confirm_email"):
                 p.state("seed" if step.action == "seed" else "outbox")
             elif step.action != "supplier_change":
@@ -163,6 +172,11 @@ class Run:
             if code not in (None, "*") and not p.can_read_code(code):
                 raise CannotDo(f"profile {p.name!r} cannot read refusal reason '{code}' (refusals.code_pattern "
                                f"or refusals.texts.{code})")
+        if "not_refused_as" in e and not any(p.tells_refusal(code) for code in e["not_refused_as"]):
+            codes = " or ".join(e["not_refused_as"])
+            raise CannotDo(f"profile {p.name!r} cannot tell a refusal of this forged error answer from the portal "
+                           f"believing it ({codes}): its page for {codes} is the page of every refusal "
+                           f"(refusals.code_pattern, or a refusals.texts.<code> of its own, would tell)")
         for text in e.get("page_contains", ()):
             self._text(text)
         if "choices" in e:
@@ -187,12 +201,15 @@ class Run:
         return _PLACEHOLDER.sub(one, text)
 
     # --- set-up ---------------------------------------------------------------------------------------
+    def _portal_services(self) -> PortalServices:
+        if self.services is None:
+            self.services = portal_services(self.broker, self.profile.dv_entity_id, self.profile.services)
+        return self.services
+
     def _prepare(self) -> None:
         self.broker.reset()
         if self.bind_world:
-            if self.services is None:
-                self.services = portal_services(self.broker, self.profile.dv_entity_id, self.profile.services)
-            self.services.bind(self.broker)
+            self._portal_services().bind(self.broker)
         portal = self.scenario.portal  # "default", "empty", or data added to the default seed
         if portal == "empty":
             self._call_state("reset")
@@ -205,7 +222,7 @@ class Run:
         spec = self.profile.state(name)
         method, path = ("POST", spec["post"]) if "post" in spec else ("GET", spec["get"])
         body = json_body if json_body is not None else spec.get("json")
-        resp = requests.request(method, self.portal + path, json=body, timeout=15)
+        resp = self.state_http.request(method, self.portal + path, json=body, timeout=15)
         if resp.status_code >= 400:
             raise HarnessError(f"portal state call {name} ({method} {path}) gave HTTP {resp.status_code}: "
                                f"{resp.text[:300]}")
@@ -335,8 +352,7 @@ class Run:
         if "route" in e:
             checks.append(expect.field_equals("route", w, e["route"], "P5/P7: route A (chain) or B (grant)"))
         if "rights" in e:
-            expected = sorted({r for name in e["rights"] for r in self.profile.rights_list(name)})
-            checks.append(expect.rights(w, expected))
+            checks.append(expect.rights(w, list(e["rights"]), self.profile.rights_list))
         if "refused" in e or "allowed" in e:
             if page is None:
                 raise HarnessError(f"step {step.index}: 'refused'/'allowed' needs a step that loads a page")
@@ -346,6 +362,10 @@ class Run:
                 checks.append(expect.refused(page, code, shown, self.profile.refusal_statuses, e["refused"],
                                              self.scenario.breaks))
                 checks.extend(self._reason(page, w))
+                if "not_refused_as" in e:
+                    told = [c for c in e["not_refused_as"] if self.profile.tells_refusal(c)]
+                    believed = next((c for c in told if self.profile.refusal_code(page.text, c) == c), None)
+                    checks.append(expect.not_refused_as(believed, told, self.scenario.breaks))
             else:
                 checks.append(expect.allowed(page, code, shown))
         if "page_contains" in e:

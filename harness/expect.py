@@ -35,14 +35,19 @@ def field_equals(name: str, whoami: dict, expected, rule: str) -> Check:
     return _c(name, value is not MISSING and value == expected, _seen(whoami, name), expected, rule)
 
 
-def rights(whoami: dict, expected: list[str]) -> Check:
+def rights(whoami: dict, expected: list[str], rights_list) -> Check:
+    """The rights the portal gives, in the scenarios' words (view, edit): `rights_list(word)` is the profile's list
+    of that right in the portal's whoami; a list that is no right's is shown as the portal gave it."""
+    rule = "P3/P7: the service (or route-B grant) decides the rights; never more"
+    want = sorted({r for word in expected for r in rights_list(word)})
     value = whoami.get("rights", MISSING)
+    words = " and ".join(expected)
     if not isinstance(value, list):
-        return _c("rights", False, _seen(whoami, "rights"), sorted(expected),
-                  "P3/P7: the service (or route-B grant) decides the rights; never more")
+        return _c("rights", False, _seen(whoami, "rights"), words, rule)
     actual = sorted(value)
-    return _c("rights", actual == sorted(expected), actual, sorted(expected),
-              "P3/P7: the service (or route-B grant) decides the rights; never more")
+    named = next((w for w in ("edit", "view") if sorted(rights_list(w)) == actual), None)
+    seen = named if named else ("none" if not actual else f"{actual} (no right of the profile)")
+    return _c("rights", actual == want, seen, words, rule)
 
 
 def refused(page: Page, code_on_page: str | None, shown: bool, statuses: set[int], expected: str,
@@ -60,6 +65,14 @@ def allowed(page: Page, code_on_page: str | None, shown: bool) -> Check:
     ok = page.status < 400 and not shown
     return _c("allowed", ok, f"HTTP {page.status}" + (f", refused: {code_on_page or 'a refusal page'}" if shown else ""),
               "the action succeeds (2xx/3xx, no refusal)", "the portal allows what the rules allow")
+
+
+def not_refused_as(believed: str | None, codes: list[str], rule: str | None = None) -> Check:
+    """An error answer that is not this DV's (a forged "no mandate"): refused as such, never shown as the broker's own."""
+    return _c("not_refused_as", believed is None,
+              f"the page shows the broker's refusal {believed}: the portal believed the error answer" if believed
+              else "a refusal that is not the broker's", f"a refusal of the forged answer, not {' or '.join(codes)}",
+              rule or "an error answer is believed only after the checks that make it this DV's")
 
 
 def refusal_reason(got: str | None, want: str) -> Check:

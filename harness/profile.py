@@ -51,15 +51,17 @@ class Profile:
         """The answer binding the portal's own login asks for (artifact or post), when the profile says."""
         return self.data.get("binding")
 
-    def login_path(self, service: str, binding: str | None = None) -> str:
-        """Where the portal starts a login; `binding` asks for an answer binding (profile key login_by_binding)."""
+    def login_path(self, service: str, binding: str | None = None, why: str | None = None) -> str:
+        """Where the portal starts a login; `binding` asks for an answer binding (profile key login_by_binding),
+        `why` says why the case needs it (a security case's binding_reason, for the skip reason)."""
         by_binding = (self.data.get("login_by_binding") or {}).get(binding) if binding else None
         if binding is None or (by_binding is None and self.binding == binding):
             return _by_role(self.data["login"], service)
         if by_binding is None:
             takes = f"its login takes the answer by {self.binding}" if self.binding else \
                 "it does not say which binding its login takes (binding)"
-            raise CannotDo(f"profile {self.name!r} cannot ask for the {binding} binding: {takes}, and "
+            needs = f"the case needs the {binding} binding — {why} — and " if why else ""
+            raise CannotDo(f"{needs}profile {self.name!r} cannot ask for the {binding} binding: {takes}, and "
                            f"login_by_binding.{binding} is not given")
         return _by_role(by_binding, service)
 
@@ -119,6 +121,13 @@ class Profile:
         spec = self.data.get("refusals", {})
         return bool(spec.get("code_pattern")) or code in (spec.get("texts") or {})
 
+    def tells_refusal(self, code: str) -> bool:
+        """The page tells this refusal from a refusal for another reason: by the code pattern, or by a text of its
+        own (a `texts.<code>` that is the text of every refusal page, `refusals.page`, tells nothing)."""
+        spec = self.data.get("refusals", {})
+        text = (spec.get("texts") or {}).get(code)
+        return bool(spec.get("code_pattern")) or (text is not None and text != spec.get("page"))
+
     @property
     def recognises_refusals(self) -> bool:
         spec = self.data.get("refusals", {})
@@ -156,7 +165,7 @@ class Profile:
         return self.observes("refusal_check") or bool(self.data.get("refusals", {}).get("check_pattern"))
 
     def rights_list(self, rights: str) -> list[str]:
-        mapping = (self.whoami or {}).get("rights") or {"view": ["view"], "edit": ["view", "change"]}
+        mapping = (self.whoami or {}).get("rights") or {"view": ["view"], "edit": ["view", "edit"]}
         return mapping[rights]
 
 

@@ -118,16 +118,26 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
     lock = threading.Lock()
     problems: list[BaseException] = []
     mapped: list[PortalServices] = []
+    # Scenarios that wait (a broker answering only after seconds, for a portal's time-out) run in a lane of
+    # their own, beside the workers, with servers of its own: the wait overlaps with the rest of the run.
+    # With given URLs there is one broker and one portal, so they take their turn like the others.
+    waiting: queue.Queue[Scenario] = queue.Queue()
+    lanes: list[threading.Thread] = []
 
     def fill(broker: str) -> None:
         with lock:
             if not ready.is_set():
                 listing.extend(scenarios(broker) if callable(scenarios) else scenarios)
+                overlap = broker_url is None
                 for s in listing:
-                    todo.put(s)
+                    (waiting if overlap and "waits" in s.tags else todo).put(s)
+                if not waiting.empty():
+                    lane = threading.Thread(target=worker, args=(waiting,), name="harness-waiting")
+                    lanes.append(lane)
+                    lane.start()
                 ready.set()
 
-    def worker():
+    def worker(mine: queue.Queue | None = None):
         servers: Servers | None = None
         try:
             if broker_url is None:
@@ -142,7 +152,7 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
                 mapped.append(services)
             while True:
                 try:
-                    scenario = todo.get_nowait()
+                    scenario = (mine or todo).get_nowait()
                 except queue.Empty:
                     return
                 outcome = Run(scenario, profile, b, p, services=services, bind_world=bind_world,
@@ -163,6 +173,8 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
     for t in threads:
         t.start()
     for t in threads:
+        t.join()
+    for t in lanes:
         t.join()
     if problems:
         raise problems[0]

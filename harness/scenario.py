@@ -55,6 +55,8 @@ class Scenario:
     remedy_of: str | None = None
     breaks: str | None = None  # security cases: the rule a portal breaks if it accepts the answer
     fault_check: str | None = None  # security cases: the DV check that must refuse the answer (catalogue expect.check)
+    binding_reason: str | None = None  # security cases: why the case needs the binding its login asks for
+    min_services: int = 1  # security cases: the services the portal must have for the case to apply
 
     @property
     def kind(self) -> str:

@@ -5,11 +5,19 @@ faults by id, title, rule and expectation only. A hostile case passes when the b
 the answer reached the portal (POSTed to its ACS, or resolved by it), the portal started no session,
 showed a refusal and gave no server error; a positive control (family `control`) passes when the portal
 accepted the legitimate answer. An answer that never reached the portal is `not-tested`, never passed.
+
+An error answer that is not this DV's to believe (the `status` family: a forged "no mandate") gives no session
+even to a portal that believes it: such a portal shows the broker's refusal. So these cases also expect the
+refusal not to be the one the answer claims (`not_refused_as`: the FAQ's refusal codes of that status), which
+the profile must be able to read from the page; where it cannot, the case is skipped with that reason.
 """
 
 from __future__ import annotations
 
+import functools
+
 from .brokerapi import Broker
+from .cases import load_cases
 from .scenario import Scenario, Step
 
 DEFAULT_SERVICE = "edit"  # the catalogue's cases assume a service that needs EH3
@@ -36,11 +44,24 @@ def scenario_for(case: dict) -> Scenario:
                           note="log out of the correct login",
                           line=None))
     outcome = {"logged_in": True} if control else {"logged_in": False, "refused": "*"}
+    if case["expect"].get("claims_status"):
+        outcome["not_refused_as"] = status_refusals(case["expect"]["claims_status"])
     steps.append(Step(index=len(steps) + 1, action="login",
                       params={"fault": case["id"], "service": DEFAULT_SERVICE, "binding": binding},
                       expect=outcome, note=case["title"], line=None))
     rule = case["rule"] if not control else f"a correct DV accepts this ({case['rule']})"
     return Scenario(id=f"security-{case['id']}", faq=f"security ({case['family']})", title=case["title"],
-                    rules=(), tags=("security", case["family"]), portal="default", steps=tuple(steps),
+                    rules=(), tags=("security", case["family"]) + (("waits",) if case.get("waits") else ()),
+                    portal="default", steps=tuple(steps),
                     source="broker fault catalogue (GET /_mock/faults)", breaks=rule,
-                    fault_check=case["expect"].get("check"))
+                    fault_check=case["expect"].get("check"), binding_reason=case.get("binding_reason"),
+                    min_services=case.get("min_services") or 1)
+
+
+@functools.cache
+def status_refusals(status: str) -> tuple[str, ...]:
+    """The portal's refusal codes for the broker's own refusal with this second-level status: those of the FAQ
+    cases (harness/cases.yaml) whose answer has it, e.g. RequestUnsupported → no_mandate."""
+    cases = load_cases()["cases"].values()
+    return tuple(sorted({code for c in cases if (c.get("answer") or {}).get("status") == status
+                         for code in c["refusals"]}))

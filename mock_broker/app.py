@@ -14,7 +14,7 @@ from .fetch import FetchPolicy
 from .registry import Registry
 from .settings import BrokerSettings
 from .store import Store, open_store
-from .views import artifact, beheer, control, login, metadata, slo, sso
+from .views import artifact, beheer, control, journal, login, metadata, slo, sso
 from .world import World, load_world
 
 
@@ -38,13 +38,21 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     registry.load(default_sources(settings))
     broker = Broker.build(settings, registry=registry, store=store, world=world or load_world(settings.world_file))
     app.extensions["mock_broker"] = broker
+    # A request's journal entries are written when it ends, before its answer leaves (the body is sent
+    # after the request context is gone), whatever became of the request.
+    app.teardown_request(lambda _exc: broker.flush_journal())
 
     def refuse(status: int, message: str, where: str):
         broker.log("refused", reason=message, where=where, path=request.path, http_status=status)
         return _page_or_json(message, where, status)
 
+    @app.get("/favicon.ico")
+    def favicon():  # browsers ask on every first visit; an icon keeps the journal free of their 404s
+        return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml",
+                                                          "Cache-Control": "max-age=86400"}
+
     guard.install(app, settings, refuse)
-    for module in (sso, artifact, metadata, slo, login, control, beheer):
+    for module in (sso, artifact, metadata, slo, login, control, beheer, journal):
         app.register_blueprint(module.bp)
 
     @app.get("/")
@@ -53,8 +61,8 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
 
     @app.errorhandler(BrokerRefusal)
     def refused(exc: BrokerRefusal):
-        broker.log("refused", reason=exc.message, where=exc.where, path=request.path)
-        return _page_or_json(exc.message, exc.where, exc.http_status)
+        broker.log("refused", reason=exc.message, where=exc.where, path=request.path, dv=exc.dv)
+        return _page_or_json(exc.message, exc.where, exc.http_status, back=broker.dv_home(exc.dv))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -69,7 +77,7 @@ def create_app(settings: BrokerSettings | None = None, *, store: Store | None = 
     return app
 
 
-def _page_or_json(message: str, where: str | None, status: int):
+def _page_or_json(message: str, where: str | None, status: int, *, back: str | None = None):
     if request.path.startswith("/_mock/"):
         return jsonify(error=message, where=where), status
-    return render_template("error.html", message=message, where=where), status
+    return render_template("error.html", message=message, where=where, back=back, status=status), status

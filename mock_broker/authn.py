@@ -60,7 +60,7 @@ def check_destination(received: Inbound, settings: BrokerSettings) -> None:
     if destination != settings.sso_url:
         raise BrokerRefusal(
             f"Destination {destination!r} is not this broker's SSO URL {settings.sso_url!r}",
-            where="AuthnRequest/@Destination",
+            where="AuthnRequest/@Destination", dv=received.dv.entity_id,
         )
 
 
@@ -72,7 +72,7 @@ def find_acs(root: etree._Element, dv: RegisteredDV) -> tuple[str, str]:
     binding = root.get("ProtocolBinding")
     if index is not None and url is not None:
         raise BrokerRefusal("both AssertionConsumerServiceIndex and AssertionConsumerServiceURL given",
-                            where="AuthnRequest")
+                            where="AuthnRequest", dv=dv.entity_id)
     if index is not None:
         try:
             endpoint = meta.acs_by_index(int(index))
@@ -80,21 +80,21 @@ def find_acs(root: etree._Element, dv: RegisteredDV) -> tuple[str, str]:
             endpoint = None
         if endpoint is None:
             raise BrokerRefusal(f"AssertionConsumerServiceIndex {index!r} is not in the DV's metadata",
-                                where="AuthnRequest/@AssertionConsumerServiceIndex")
+                                where="AuthnRequest/@AssertionConsumerServiceIndex", dv=dv.entity_id)
     elif url is not None:
         endpoint = meta.acs_by_location(url, None)
         if endpoint is None:
             raise BrokerRefusal(f"AssertionConsumerServiceURL {url!r} is not an ACS in the DV's metadata",
-                                where="AuthnRequest/@AssertionConsumerServiceURL")
+                                where="AuthnRequest/@AssertionConsumerServiceURL", dv=dv.entity_id)
         if binding and not meta.acs_by_location(url, binding):
             raise BrokerRefusal(f"the DV's metadata lists {url!r} without binding {binding!r}",
-                                where="AuthnRequest/@ProtocolBinding")
+                                where="AuthnRequest/@ProtocolBinding", dv=dv.entity_id)
     else:
         endpoint = meta.default_acs()
     answer_binding = binding or endpoint.binding
     if answer_binding not in ANSWER_BINDINGS:
         raise BrokerRefusal(f"ProtocolBinding {answer_binding!r} is not offered; use HTTP-Artifact or HTTP-POST",
-                            where="AuthnRequest/@ProtocolBinding")
+                            where="AuthnRequest/@ProtocolBinding", dv=dv.entity_id)
     return endpoint.location, answer_binding
 
 

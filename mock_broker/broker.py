@@ -7,10 +7,10 @@ import functools
 import threading
 from dataclasses import dataclass, field
 
-from flask import Response, current_app, redirect
+from flask import Response, current_app, g, has_request_context, redirect
 from lxml import etree
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ehsaml import bindings, ns, timeutil
 from ehsaml.keys import KeyPair, load_keypair
@@ -64,7 +64,9 @@ class Broker:
 
     # --- journal ---------------------------------------------------------------------------------
     def log(self, event: str, *, reason: str, dv: str | None = None, message: etree._Element | None = None,
-            binding: str | None = None, **extra) -> int:
+            binding: str | None = None, **extra) -> int | None:
+        """Journal one event. Within a request the entries are kept and written together when it ends
+        (`flush_journal`, before the answer leaves): one store round trip a request, not one an entry."""
         entry = {"event": event, "reason": reason, "dv": dv, "binding": binding}
         if message is not None:
             entry.update(message_type=local_name(message), id=message.get("ID"),
@@ -72,7 +74,15 @@ class Broker:
                          xml=extra.pop("xml", None) or exact(message))  # serialised once, where the caller has it
         entry.update({k: v for k, v in extra.items() if v is not None})
         entry["time"] = timeutil.fmt(timeutil.utcnow())
+        if has_request_context():
+            g.setdefault("journal_entries", []).append(entry)
+            return None
         return self.store.append_journal(entry)
+
+    def flush_journal(self) -> int | None:
+        """Write the request's journal entries; the sequence number of the last, or None when there were none."""
+        entries = g.pop("journal_entries", None) if has_request_context() else None
+        return self.store.append_journal(*entries) if entries else None
 
     def reset(self) -> None:
         self.store.reset()
@@ -87,11 +97,27 @@ class Broker:
         data = self.store.get("pending", token or "")
         return PendingLogin.from_dict(data) if data else None
 
+    def finished_login(self, token: str) -> dict | None:
+        """A login page's token whose answer was sent (Back to the page after logging in): {"dv": ...} or None."""
+        return self.store.get("finished", token or "")
+
+    def dv_home(self, entity_id: str | None) -> str | None:
+        """Where an error page sends the user back to: the origin of the DV's default ACS (its metadata names no
+        home page). Only a URL of a registered DV's metadata, never one taken from the request."""
+        dv = self.registry.get(entity_id) if entity_id else None
+        acs = dv.metadata.default_acs() if dv else None
+        if acs is None:
+            return None
+        parts = urlsplit(acs.location)
+        return f"{parts.scheme}://{parts.netloc}/" if parts.scheme in ("http", "https") and parts.netloc else None
+
     # --- answering ----------------------------------------------------------------------------------
     def answer(self, pending: PendingLogin, outcome: Outcome, *, fault: str | None = None) -> Response:
         """Build the Response for `outcome` (with a catalogue fault applied, if given) and send it by the
         pending login's binding."""
         self.store.take("pending", pending.token)
+        if pending.token:  # Back to the login page later says the login is done, with a way back to the DV
+            self.store.put("finished", pending.token, {"dv": pending.dv}, self.settings.pending_ttl_seconds * 4)
         dv = self.registry.get(pending.dv)
         applied, raw = False, None
         if fault:

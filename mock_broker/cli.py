@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
-from ehsaml.net import is_loopback
+from ehsaml.net import is_loopback, serve
 
 from .demo import add_demo, run_demo
 from .settings import BrokerSettings
@@ -123,8 +123,6 @@ def _serve(settings: BrokerSettings, args) -> int:
               "a broker of its own (an artifact made by one would not resolve on another). Give "
               "--store redis://127.0.0.1:6379/0 (Debian package redis-server).", file=sys.stderr)
         return 2
-    from werkzeug.serving import run_simple
-
     from .app import create_app
     app = create_app(settings)  # with --workers: a check that settings, world, metadata and store are usable
     print(BANNER, file=sys.stderr)
@@ -138,7 +136,7 @@ def _serve(settings: BrokerSettings, args) -> int:
         _gunicorn(settings, bind=f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
                   workers=workers, threads=args.threads)
         return 0
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    serve(app, args.host, args.port)
     return 0
 
 

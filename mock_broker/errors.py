@@ -8,10 +8,11 @@ from ehsaml import ns
 class BrokerRefusal(Exception):
     """Refused before the broker knows where to answer: an error page (4xx), no assertion."""
 
-    def __init__(self, message: str, *, where: str | None = None, http_status: int = 400):
+    def __init__(self, message: str, *, where: str | None = None, http_status: int = 400, dv: str | None = None):
         self.message = message
         self.where = where
         self.http_status = http_status
+        self.dv = dv  # the DV's entity ID, when known: the error page links back to it
         super().__init__(f"{where}: {message}" if where else message)
 
 

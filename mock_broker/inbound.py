@@ -57,5 +57,5 @@ def read_signed_request(request: Request, *, expected: str, registry: Registry) 
         else:
             dsig.verify(root, dv.metadata.signing_certs, where=f"{expected}/ds:Signature")
     except SignatureInvalid as exc:
-        raise BrokerRefusal(str(exc), http_status=403) from None
+        raise BrokerRefusal(str(exc), http_status=403, dv=dv.entity_id) from None
     return Inbound(element=root, dv=dv, relay_state=relay_state, binding=binding)

@@ -26,11 +26,14 @@ import redis
 from .store import JOURNAL_MAX_BYTES
 
 _APPEND_JOURNAL = """
-local seq = redis.call('INCR', KEYS[2])
-local item = seq .. '\\t' .. ARGV[1]
-local n = redis.call('RPUSH', KEYS[1], item)
-local total = redis.call('INCRBY', KEYS[3], #item)
-while n > 1 and (n > tonumber(ARGV[2]) or total > tonumber(ARGV[3])) do
+local seq, n, total
+for i = 3, #ARGV do
+  seq = redis.call('INCR', KEYS[2])
+  local item = seq .. '\\t' .. ARGV[i]
+  n = redis.call('RPUSH', KEYS[1], item)
+  total = redis.call('INCRBY', KEYS[3], #item)
+end
+while n > 1 and (n > tonumber(ARGV[1]) or total > tonumber(ARGV[2])) do
   local old = redis.call('LPOP', KEYS[1])
   total = redis.call('INCRBY', KEYS[3], -#old)
   n = n - 1
@@ -145,9 +148,10 @@ class RedisStore:
         return [json.loads(raw) for raw in self.client.lrange(self._queue_key, 0, -1)]
 
     # --- journal -----------------------------------------------------------------------------------------
-    def append_journal(self, entry):
+    def append_journal(self, *entries):
         return int(self._append_journal(keys=[self._journal_key, self._seq_key, self._journal_bytes_key],
-                                        args=[json.dumps(entry), self.journal_limit, self.journal_max_bytes]))
+                                        args=[self.journal_limit, self.journal_max_bytes,
+                                              *(json.dumps(e) for e in entries)]))
 
     def journal(self, since=0):
         entries = []

@@ -8,7 +8,6 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ehsaml.eherkenning import ATTR_BRANCH, ID_KVK, ID_RSIN, Level
@@ -17,6 +16,7 @@ from ehsaml.metadata import CatalogueService, EntityMetadata, parse_catalogue, p
 from ehsaml.ns import ESC
 
 from .fetch import FetchPolicy, fetch_url, is_url, read_file
+from .requestscope import first_time
 from .settings import DvOptions
 
 if TYPE_CHECKING:
@@ -220,7 +220,8 @@ class Registry:
         return dv
 
     def get(self, entity_id: str) -> RegisteredDV | None:
-        self._sync()
+        if first_time("registry-sync"):
+            self._sync()
         with self._lock:
             dv = self._dvs.get(entity_id)
         if dv is None and self._deferred:
@@ -230,7 +231,8 @@ class Registry:
         return dv
 
     def all(self) -> list[RegisteredDV]:
-        self._sync()
+        if first_time("registry-sync"):
+            self._sync()
         with self._lock:
             return list(self._dvs.values())
 

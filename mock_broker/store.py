@@ -30,7 +30,8 @@ class Store(Protocol):
     def dequeue(self, dv: str) -> dict | None:
         """The oldest queued answer for this DV (or for any DV), taken once."""
     def queued(self) -> list[dict]: ...
-    def append_journal(self, entry: dict) -> int: ...
+    def append_journal(self, *entries: dict) -> int:
+        """Append entries in order, in one round trip; returns the sequence number of the last."""
     def journal(self, since: int = 0) -> list[dict]: ...
     def add_registration(self, record: dict) -> int:
         """Append a DV registration (kept by `reset`); returns how many there are now."""
@@ -105,12 +106,13 @@ class MemoryStore:
         with self._lock:
             return list(self._queue)
 
-    def append_journal(self, entry):
-        size = len(json.dumps(entry, default=str))
+    def append_journal(self, *entries):
+        sizes = [len(json.dumps(entry, default=str)) for entry in entries]
         with self._lock:
-            seq = next(self._seq)
-            self._journal.append(({"seq": seq, **entry}, size))
-            self._journal_bytes += size
+            for entry, size in zip(entries, sizes):
+                seq = next(self._seq)
+                self._journal.append(({"seq": seq, **entry}, size))
+                self._journal_bytes += size
             # bounded in entries and in bytes, oldest dropped first; the newest entry always stays
             while len(self._journal) > 1 and (len(self._journal) > self._journal_limit
                                               or self._journal_bytes > self._journal_max_bytes):

@@ -34,7 +34,9 @@ def browser_page(browser, **context_options):
     context = browser.new_context(**context_options)
     context.set_default_timeout(10_000)
     failed = []
-    context.on("requestfailed", lambda r: failed.append(f"{r.url[:80]}: {r.failure}"))
+    # A page's icon that a navigation away cancels is not a failure of what the test looks at.
+    context.on("requestfailed", lambda r: None if (r.resource_type == "other" or "/favicon" in r.url)
+               and r.failure == "net::ERR_ABORTED" else failed.append(f"{r.url[:80]}: {r.failure}"))
     try:
         yield context.new_page()
     finally:
@@ -89,9 +91,38 @@ def start_login(dv, page, *, service: int = EDIT, binding: str = "artifact") -> 
     return hit
 
 
-def person_button(page, person: str, text: str = ""):
-    """The person's button for a whole organisation (branch buttons are picked by data-branch)."""
-    return page.locator(f"#person-{person} button:not([data-branch])", has_text=text)
+def person_button(page, person: str, organisation: str = ""):
+    """The person's button for a whole organisation, in that organisation's group on the login page (found by its
+    name); branch buttons are picked by data-branch."""
+    scope = page.locator(".group", has=page.locator("h2", has_text=organisation)) if organisation else page
+    return scope.locator(f'button[data-person="{person}"]:not([data-branch])')
+
+
+def console_errors(page) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions from now on (a list that fills as it runs)."""
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        # A refusal page comes with its 4xx status, which Chromium logs for the document itself: that is the page
+        # working as meant; a failed script, style or image (another URL) is an error.
+        own = message.text.startswith("Failed to load resource") and message.location.get("url") == page.url
+        if message.type == "error" and not own:
+            errors.append(f"console: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def fits_the_width(page) -> list[str]:
+    """The elements that stick out to the right of the viewport (a phone would scroll sideways), as short strings."""
+    return page.evaluate("""() => { const out = [];
+      for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width && r.right > window.innerWidth + 1) out.push(`${el.tagName}.${el.className} ${Math.round(r.right)}`);
+      }
+      if (document.documentElement.scrollWidth > window.innerWidth) out.push(`page ${document.documentElement.scrollWidth}`);
+      return out.slice(0, 10); }""")
 
 
 def wait_for_acs(page, hit: AcsHit) -> None:

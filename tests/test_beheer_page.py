@@ -11,7 +11,8 @@ import pytest
 import requests
 from brokerserver import serve_broker
 from conftest import queue
-from browsertools import EDIT, VIEW, browser_page, person_button, result_of, start_login, wait_for_acs
+from browsertools import (EDIT, VIEW, browser_page, console_errors, fits_the_width, person_button, result_of, start_login,
+                          wait_for_acs)
 
 from ehsaml.testids import PORTAL_SERVICE_EDIT
 
@@ -70,7 +71,7 @@ def test_set_level_through_the_form_then_eva_logs_in_on_the_login_page(dv, brows
         assert page.locator("#person-eva-kok .level").inner_text() == "EH3"
 
         hit = start_login(dv, page, service=EDIT)
-        assert page.locator("#person-eva-kok .warn").count() == 0
+        assert page.locator('li.entry[data-person="eva-kok"] .refused-note').count() == 0
         person_button(page, "eva-kok", "Bakkerij De Vries").click()
         wait_for_acs(page, hit)
         result = result_of(dv, hit)
@@ -168,8 +169,23 @@ def test_page_is_off_without_the_control_api():
         served.stop()
 
 
-def test_screenshot_of_the_management_page(broker_url, page):
+def test_the_reset_on_the_page_undoes_the_changes_and_clears_the_queue(broker_url, page):
     page.goto(f"{broker_url}/beheer")
-    submit(page, "form-set_level", selects={"person": "eva-kok", "level": "EH3"})
-    page.set_viewport_size({"width": 1100, "height": 900})
-    page.screenshot(path="/tmp/beheer-page.png", full_page=False)
+    submit(page, "form-set_level", selects={"person": "eva-kok", "level": "EH4"})
+    queue(broker_url, person="anna-de-vries")
+    assert page.locator("#person-eva-kok .level").inner_text() == "EH4"
+    with page.expect_navigation() as nav:
+        page.click('#form-reset button[type="submit"]')
+    assert nav.value.status == 200
+    assert page.locator("#done").inner_text() == "done: reset: the world is the file's again"
+    assert page.locator("#no-changes").is_visible() and page.locator("#person-eva-kok .level").inner_text() == "EH2"
+    assert requests.get(f"{broker_url}/_mock/next", timeout=5).json()["queued"] == []
+    assert world(broker_url)["people"][2]["level"] == "EH2"
+
+
+def test_the_page_fits_a_phone(broker_url, browser):
+    with browser_page(browser, viewport={"width": 390, "height": 800}, is_mobile=True) as page:
+        errors = console_errors(page)
+        page.goto(f"{broker_url}/beheer")
+        assert fits_the_width(page) == []
+        assert not errors, errors

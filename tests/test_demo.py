@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from harness.servers import free_port
@@ -44,9 +45,9 @@ def test_demo_takes_both_ports_and_wires_the_metadata_urls(tmp_path):
         proc.wait(timeout=30)
         proc.stdout.close()
     assert proc.returncode == 0  # SIGTERM stops both servers cleanly
-    for port in (bport, pport):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", port))  # both servers are gone: the ports are free again
+    for port in (bport, pport):  # both servers are gone: nothing listens on their ports any more
+        with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+            s.connect(("127.0.0.1", port))
 
 
 def test_demo_refuses_a_busy_port_and_names_it(capsys):

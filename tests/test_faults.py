@@ -38,6 +38,38 @@ def test_every_case_names_a_registered_mutation_and_a_dv_check():
         assert case.expect.check in CHECK_NAMES, case.id
 
 
+def test_every_case_bound_to_a_binding_says_why():
+    """The security suite skips a case its portal cannot take by that binding, and says why the case needs it."""
+    bound = [c for c in faults.load_catalogue().values() if c.needs_binding != "any"]
+    assert bound and all(c.why_binding for c in bound), [c.id for c in bound if not c.why_binding]
+    assert all(c.why_binding is None for c in faults.load_catalogue().values() if c.needs_binding == "any")
+
+
+def test_a_binding_without_its_reason_is_refused(tmp_path):
+    shutil.copy(faults.CATALOGUE_DIR / "protocol.yaml", tmp_path / "protocol.yaml")
+    path = tmp_path / "protocol.yaml"
+    text = path.read_text("utf-8")
+    start = text.rindex("\n", 0, text.index("binding_reason:")) + 1
+    path.write_text(text[:start] + text[text.index("\n", start) + 1:], "utf-8")
+    with pytest.raises(faults.CatalogueError, match="binding_reason"):
+        faults.load_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in CATALOGUE.values() if c.expect.claims_status])
+def test_an_error_answer_claims_the_status_it_carries(broker_url, dv, case_id):
+    """A status case names the broker refusal it claims to be (expect.claims_status); a DV that believes it sees
+    exactly that second-level status and a message worded as the broker words it."""
+    case = CATALOGUE[case_id]
+    dv.weakened = frozenset({case.expect.check})
+    if case.setup == "earlier-login":
+        queue(broker_url, **faults.DEFAULT_BASE)
+        assert _login(dv, "post" if case.needs_binding == "post" else "artifact").result.ok
+    queue(broker_url, fault=case_id)
+    result = _login(dv, "post" if case.needs_binding == "post" else "artifact").result
+    assert result.status[1] == f"urn:oasis:names:tc:SAML:2.0:status:{case.expect.claims_status}", result.explain()
+    assert ("has no mandate" if case.expect.claims_status == "RequestUnsupported" else "cancelled") in result.status[2]
+
+
 def test_a_hanging_resolve_is_bounded_and_few():
     hanging = [c for c in CATALOGUE.values() if c.mutation == "resolve_hang"]
     assert 1 <= len(hanging) <= 2 and all(c.params["seconds"] <= 10 for c in hanging)

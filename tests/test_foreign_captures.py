@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 from interop_env import ROOT, venv_python

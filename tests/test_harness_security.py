@@ -57,6 +57,58 @@ def test_a_weakened_portal_is_caught_with_the_broken_rule_and_the_missing_check_
     assert not result.ok and result.exit_code == EXIT_FAILED
 
 
+def test_a_portal_that_believes_another_dvs_error_answer_is_caught_by_the_refusal_it_shows(profile):
+    """Without its Destination check, the portal believes a 'no mandate' (or 'cancelled') answer made for another DV:
+    no session either way, but it shows the broker's refusal instead of refusing the answer as forged."""
+    result = run(lambda broker: [s for s in fault_scenarios(broker) if s.tags[1] == "status"], profile,
+                 portal_args=("--defect", "ignore-destination"))
+    failed = {r.scenario.id.removeprefix("security-"): r for r in result.results if r.verdict == Verdict.FAILED}
+    assert {"status-other-dv-destination", "status-authnfailed-other-dv-destination"} <= set(failed), sorted(failed)
+    r = failed["status-other-dv-destination"]
+    step, check = r.first_failure
+    assert (check.check, check.passed) == ("not_refused_as", False)
+    assert "the page shows the broker's refusal no_mandate" in r.reason and "response_destination" in r.reason
+    assert "authn_failed" in failed["status-authnfailed-other-dv-destination"].reason
+    assert all(r.verdict == Verdict.PASSED for r in result.results if r.scenario.id.removeprefix("security-")
+               not in failed)  # the other status cases fail another check first (signature, Issuer, ...)
+
+
+def test_a_profile_that_cannot_tell_the_refusals_apart_skips_the_status_cases(profile):
+    """A portal that shows one page for every refusal cannot show whether it believed a forged 'no mandate': the
+    status cases are skipped with that reason, never passed unobserved."""
+    from dataclasses import replace
+
+    data = dict(profile.data, refusals={"status": [400, 401, 403], "page": "Inloggen mislukt",
+                                        "texts": {"no_mandate": "Inloggen mislukt"}})
+    result = run(lambda broker: [s for s in fault_scenarios(broker) if s.tags[1] == "status"],
+                 replace(profile, data=data))
+    assert result.results and all(r.verdict == Verdict.SKIPPED for r in result.results)
+    assert "cannot tell a refusal of this forged error answer from the portal believing it (no_mandate)" \
+        in result.results[0].reason
+    assert result.nothing_tested
+
+
+def test_a_case_for_the_other_binding_is_skipped_saying_why_it_needs_it(profile):
+    """On a POST-only profile, the cases that need Artifact are skipped before they run, and the reason says why the
+    case needs Artifact (the catalogue's binding_reason) and why the profile cannot ask for it."""
+    from dataclasses import replace
+
+    data = {k: v for k, v in profile.data.items() if k != "login_by_binding"}
+    wanted = {"security-sig-xsw3", "security-artifact-unknown", "security-audience-wrong"}
+    result = run(lambda broker: [s for s in fault_scenarios(broker) if s.id in wanted],
+                 replace(profile, data=dict(data, binding="post")))
+    by_id = {r.scenario.id: r for r in result.results}
+    assert by_id["security-sig-xsw3"].verdict == Verdict.SKIPPED
+    assert by_id["security-sig-xsw3"].reason == (
+        "the case needs the artifact binding — the Response goes unsigned, as only a signed ArtifactResponse allows: "
+        "by HTTP-POST a DV refuses it first (response_signature), before the check this case is about — and profile "
+        "'example-portal' cannot ask for the artifact binding: its login takes the answer by post, and "
+        "login_by_binding.artifact is not given")
+    assert "the case needs the artifact binding — a fault of the artifact exchange itself: the SAMLart" \
+        in by_id["security-artifact-unknown"].reason
+    assert by_id["security-audience-wrong"].verdict == Verdict.PASSED  # a case for any binding runs
+
+
 def test_a_portal_that_refuses_everything_fails_the_controls(profile):
     result = run(lambda broker: [s for s in fault_scenarios(broker) if s.tags[1] in ("control", "protocol")],
                  profile, portal_args=("--defect", "refuse-all"))

@@ -58,6 +58,19 @@ def test_faq_and_security_suite_give_no_false_pass_and_no_false_alarm(broker, li
     # the world followed the portal: its own ServiceIDs, none of the example portal's
     assert "00000001002003004000" not in result.services and "view = " in result.services
     assert by_id["security-audience-wrong"].verdict == Verdict.PASSED  # what every library checks, passes
+    # what cannot reach this portal is skipped before it runs, saying why (never not-tested, never passed)
+    other = by_id["security-service-other-own"]
+    assert other.verdict == Verdict.SKIPPED and "needs a portal with at least 2 services" in other.reason
+    xsw = by_id["security-sig-xsw3"]
+    if app.profile.binding == "post":
+        assert xsw.verdict == Verdict.SKIPPED and xsw.reason.startswith(
+            "the case needs the artifact binding — the Response goes unsigned, as only a signed ArtifactResponse")
+    # a forged 'no mandate': where the refusal page says its reason, believing it is a failure; else skipped
+    status = by_id["security-status-other-dv-destination"]
+    if app.profile.tells_refusal("no_mandate"):
+        assert status.verdict in (Verdict.PASSED, Verdict.XFAIL), status.reason
+    else:
+        assert status.verdict == Verdict.SKIPPED and "cannot tell a refusal of this forged error answer" in status.reason
 
 
 def test_a_broker_refusal_is_not_tested_not_passed(broker):

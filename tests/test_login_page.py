@@ -8,8 +8,10 @@ to it are intercepted, recorded and answered with a small 200 page.
 from __future__ import annotations
 
 import pytest
+import requests
 import yaml
-from browsertools import EDIT, VIEW, browser_page, person_button, result_of, start_login, wait_for_acs
+from browsertools import (EDIT, VIEW, browser_page, console_errors, fits_the_width, person_button, result_of, start_login,
+                          wait_for_acs)
 
 from ehsaml import ns
 from ehsaml.eherkenning import Level
@@ -20,8 +22,8 @@ from mock_broker.settings import BrokerSettings
 pytestmark = pytest.mark.browser
 
 
-def choose(dv, page, hit, person: str, text: str = "") -> LoginResult:
-    person_button(page, person, text).click()
+def choose(dv, page, hit, person: str, organisation: str = "") -> LoginResult:
+    person_button(page, person, organisation).click()
     wait_for_acs(page, hit)
     return result_of(dv, hit)
 
@@ -33,18 +35,129 @@ def world_people() -> list[dict]:
 
 # --- the page -------------------------------------------------------------------------------------
 
-def test_page_lists_people_levels_service_required_level_and_test_only(dv, page):
+def test_page_groups_people_by_organisation_with_service_level_and_test_only(dv, page):
+    errors = console_errors(page)
     start_login(dv, page, service=EDIT)
     assert page.locator("#service-name").inner_text() == "Bekijk en wijzig gegevens"
     assert page.locator("#required-level").inner_text() == "EH3"
     assert "TEST ONLY" in page.locator("header").inner_text()
     assert "TEST ONLY" in page.title()
-    people = world_people()
-    assert page.locator(".person").count() == len(people)
-    for person in people:
-        heading = page.locator(f"#person-{person['id']} h2").inner_text()
-        assert person["name"] in heading and person["level"] in heading, heading
-    assert "works for Bakkerij De Vries B.V." in page.locator("#person-anna-de-vries h2").inner_text()
+    bakkerij = page.locator("#org-bakkerij-de-vries")
+    assert "KvK 12345678" in bakkerij.locator("h2").inner_text()
+    names = bakkerij.locator("button[data-person]:not([data-branch])").all_inner_texts()
+    assert "Anna de Vries · EH3" in names and "Bram Hendriks · EH4" in names and "Eva Kok · EH2" in names
+    # every person of the world is on the page: under an organisation, or without a mandate for this service
+    people = {p["id"] for p in world_people()}
+    assert set(page.locator("li.entry").evaluate_all("els => els.map(e => e.dataset.person)")) == people
+    assert "Lotte Jacobs" in page.locator("#no-mandate").inner_text()
+    assert page.locator("html").get_attribute("lang") == "nl"
+    assert "Inloggen met eHerkenning" in page.locator("h1").inner_text() and "Log in with eHerkenning" in \
+        page.locator("h1").inner_text()
+    assert not errors, errors
+
+
+def test_notes_say_what_the_broker_will_answer_in_dutch_and_english(dv, page):
+    start_login(dv, page, service=EDIT)
+    eva = page.locator('#org-bakkerij-de-vries li.entry[data-person="eva-kok"]').inner_text()
+    assert "geweigerd: niveau EH2, nodig EH3" in eva and "refused: level EH2, needs EH3" in eva
+    anna = page.locator('#org-bakkerij-de-vries li.entry[data-person="anna-de-vries"]').inner_text()
+    assert "logt in" in anna and "logs in" in anna
+    chain = page.locator('#org-garage-mulder li.entry[data-person="pieter-jansen"]').inner_text()
+    assert "ketenmachtiging via Jansen Pensioenadvies B.V. (KvK 34567890)" in chain and "chain mandate via" in chain
+    lotte = page.locator('#no-mandate li.entry[data-person="lotte-jacobs"]').inner_text()
+    assert "geweigerd: geen machtiging" in lotte and "refused: no mandate" in lotte
+    noah = page.locator('#no-mandate li.entry[data-person="noah-willems"]').inner_text()
+    assert "other-dv" in noah  # the mandate he does hold, for another DV's service
+
+
+def test_notes_follow_a_change_of_the_world(dv, page, broker_url):
+    """After a /beheer change the page is right at once: the world file's FAQ note goes, the outcome changes."""
+    start_login(dv, page, service=EDIT)
+    eva = page.locator('li.entry[data-person="eva-kok"]')
+    assert eva.locator("details.filenote").count() == 1  # the world file's note: loa-eh2-refused
+    resp = requests.post(f"{broker_url}/_mock/world/changes", timeout=5,
+                         json={"change": "set_level", "person": "eva-kok", "level": "EH3"})
+    assert resp.status_code == 201, resp.text
+    resp = requests.post(f"{broker_url}/_mock/world/changes", timeout=5, json={
+        "change": "withdraw_mandate", "person": "anna-de-vries", "organisation": "bakkerij-de-vries"})
+    assert resp.status_code == 201, resp.text
+    page.reload()
+    eva = page.locator('li.entry[data-person="eva-kok"]')
+    assert "logt in" in eva.inner_text() and "geweigerd" not in eva.inner_text()
+    assert eva.locator("details.filenote").count() == 0 and "gewijzigd via beheer" in eva.inner_text()
+    anna = page.locator('li.entry[data-person="anna-de-vries"]')
+    assert anna.count() == 1 and page.locator('#no-mandate li.entry[data-person="anna-de-vries"]').count() == 1
+    bram = page.locator('li.entry[data-person="bram-hendriks"]')
+    assert bram.locator("details.filenote").count() == 1  # unchanged people keep the file's note
+
+
+def test_the_filter_narrows_the_list_with_and_without_javascript(dv, browser):
+    for javascript in (True, False):
+        with browser_page(browser, java_script_enabled=javascript) as page:
+            errors = console_errors(page)
+            start_login(dv, page, service=EDIT)
+            total = page.locator("li.entry").count()
+            page.fill("#filter", "garage mulder")
+            if not javascript:
+                with page.expect_navigation():
+                    page.click('#filter-form button[type="submit"]')
+            visible = page.locator("li.entry:visible")
+            people = set(visible.evaluate_all("els => els.map(e => e.dataset.person)"))
+            assert people == {"marieke-mulder", "tom-mulder", "pieter-jansen", "sara-jansen"}, (javascript, people)
+            assert 0 < visible.count() < total
+            assert page.locator("#filter-count").inner_text() == str(visible.count())
+            page.fill("#filter", "23456789")  # a KvK number finds its organisation's people too
+            if javascript:
+                assert page.locator("li.entry:visible").count() == visible.count()
+            assert not errors, errors
+
+
+def test_a_free_identity_is_validated_and_then_asserted_as_given(dv, page):
+    hit = start_login(dv, page, service=EDIT)
+    page.click("#identity summary")
+    page.fill('#identity-form input[name="kvk"]', "1234")
+    with page.expect_navigation() as nav:
+        page.click("#identity-submit")
+    assert nav.value.status == 400
+    assert page.locator("#identity-error").inner_text() == "identity.kvk: '1234' is not 8 digits"
+    assert page.locator("#identity").get_attribute("open") is not None  # the form stays open, the input kept
+    assert page.locator('#identity-form input[name="kvk"]').input_value() == "1234"
+    form = page.locator("#identity-form")
+    form.locator('input[name="kvk"]').fill("30112233")
+    form.locator('input[name="rsin"]').fill("801122302")
+    form.locator('input[name="represented_name"]').fill("Klant Testbedrijf B.V.")
+    form.locator('select[name="level"]').select_option("EH4")
+    form.locator('select[name="service_id"]').select_option(PORTAL_SERVICE_EDIT)
+    form.locator('input[name="intermediary_kvk"]').fill("34567890")
+    form.locator('input[name="intermediary_name"]').fill("Jansen Pensioenadvies B.V.")
+    page.click("#identity-submit")
+    wait_for_acs(page, hit)
+    result = result_of(dv, hit)
+    assert result.ok, result.explain()
+    assert (result.kvk, result.rsin, result.level) == ("30112233", "801122302", Level.EH4)
+    assert result.service_id == PORTAL_SERVICE_EDIT and result.represented_name == "Klant Testbedrijf B.V."
+    assert (result.intermediary_kvk, result.intermediary_name) == ("34567890", "Jansen Pensioenadvies B.V.")
+
+
+def test_the_page_fits_a_phone_and_long_identifiers_wrap(dv, browser):
+    with browser_page(browser, viewport={"width": 390, "height": 800}, is_mobile=True) as page:
+        errors = console_errors(page)
+        start_login(dv, page, service=EDIT)
+        assert fits_the_width(page) == []
+        page.click("#identity summary")
+        assert fits_the_width(page) == []
+        assert page.locator("code").first.bounding_box()["width"] <= 390  # the DV's entity ID wraps
+        assert not errors, errors
+
+
+def test_back_to_a_finished_login_says_so_and_links_back_to_the_dv(dv, page):
+    hit = start_login(dv, page, service=EDIT)
+    login_url = page.url
+    choose(dv, page, hit, "anna-de-vries", "Bakkerij De Vries")
+    response = page.goto(login_url)  # Back after logging in: the login page's token is spent
+    assert response.status == 410
+    assert "finished already" in page.locator("#reason").inner_text()
+    assert page.locator("#back-to-dv").get_attribute("href") == "http://127.0.0.1:8481/"  # the DV's ACS origin
 
 
 def test_organisation_button_gives_artifact_with_kvk_rsin_service_level_pseudonym(dv, page):
@@ -64,8 +177,7 @@ def test_second_organisation_of_a_person_with_two_gives_that_kvk(dv, page):
     hit = start_login(dv, page, service=EDIT)
     buttons = person_button(page, "marieke-mulder")
     assert buttons.count() == 2
-    assert "Garage Mulder" in buttons.nth(1).inner_text()
-    buttons.nth(1).click()
+    person_button(page, "marieke-mulder", "Garage Mulder").click()
     wait_for_acs(page, hit)
     result = result_of(dv, hit)
     assert result.ok, result.explain()
@@ -75,9 +187,9 @@ def test_second_organisation_of_a_person_with_two_gives_that_kvk(dv, page):
 
 def test_chain_mandate_gives_intermediary_kvk_and_name(dv, page):
     hit = start_login(dv, page, service=VIEW)
-    chain = 'button[data-choice="bakkerij-de-vries via jansen-pensioenadvies"]:not([data-branch])'
-    button = page.locator(f"#person-pieter-jansen {chain}")
-    assert "via Jansen Pensioenadvies" in button.inner_text()
+    button = page.locator('#org-bakkerij-de-vries button[data-person="pieter-jansen"]'
+                          '[data-choice="bakkerij-de-vries via jansen-pensioenadvies"]:not([data-branch])')
+    assert "via Jansen Pensioenadvies" in page.locator('#org-bakkerij-de-vries li[data-person="pieter-jansen"]').inner_text()
     button.click()
     wait_for_acs(page, hit)
     result = result_of(dv, hit)
@@ -88,8 +200,8 @@ def test_chain_mandate_gives_intermediary_kvk_and_name(dv, page):
 
 def test_branch_button_gives_vestigingsnr(dv, page):
     hit = start_login(dv, page, service=VIEW)  # the catalogue allows Vestigingsnr for "Bekijk gegevens" only
-    button = page.locator('#person-sophie-peters button[data-branch="000012345678"]')
-    assert "vestiging Utrecht" in button.inner_text() and "not sent" not in button.inner_text()
+    button = page.locator('button[data-person="sophie-peters"][data-branch="000012345678"]')
+    assert "vestiging Utrecht" in button.inner_text()
     button.click()
     wait_for_acs(page, hit)
     result = result_of(dv, hit)
@@ -109,11 +221,11 @@ def test_cancel_gives_responder_authn_failed(dv, page):
 
 def test_eh2_means_warns_and_gives_authn_failed_naming_both_levels(dv, page):
     hit = start_login(dv, page, service=EDIT)
-    warning = page.locator("#person-eva-kok .warn")
+    warning = page.locator('li.entry[data-person="eva-kok"] .refused-note')
     assert warning.is_visible() and "EH2" in warning.inner_text() and "EH3" in warning.inner_text()
-    assert page.locator("#person-anna-de-vries .warn").count() == 0
+    assert page.locator('li.entry[data-person="anna-de-vries"] .refused-note').count() == 0
     button = person_button(page, "eva-kok")
-    assert "level too low" in button.inner_text() and "primary" not in (button.get_attribute("class") or "")
+    assert "primary" not in (button.get_attribute("class") or "")
     button.click()
     wait_for_acs(page, hit)
     result = result_of(dv, hit)
@@ -125,8 +237,8 @@ def test_eh2_means_warns_and_gives_authn_failed_naming_both_levels(dv, page):
 
 def test_no_mandate_log_in_anyway_gives_request_unsupported_naming_the_service(dv, page):
     hit = start_login(dv, page, service=EDIT)
-    assert "No mandate" in page.locator("#person-lotte-jacobs").inner_text()
-    result = choose(dv, page, hit, "lotte-jacobs", "Log in anyway")
+    assert "refused: no mandate" in page.locator('li.entry[data-person="lotte-jacobs"]').inner_text()
+    result = choose(dv, page, hit, "lotte-jacobs", "Zonder machtiging")
     assert result.ok is False
     top, sub, message = result.status
     assert (top, sub) == (ns.STATUS_RESPONDER, ns.STATUS_REQUEST_UNSUPPORTED)
@@ -166,9 +278,6 @@ def test_unknown_token_gets_a_clear_410_refusal_without_stack_trace(broker_url, 
     assert "start the login again" in text
     assert "Traceback" not in page.content() and "File \"" not in page.content()
     assert "TEST ONLY" in page.locator("header").inner_text()
+    assert page.locator("#back-to-dv").count() == 0  # an unknown token: no DV to send the user back to
 
 
-def test_screenshot_of_the_login_page(dv, page):
-    start_login(dv, page, service=VIEW)
-    page.set_viewport_size({"width": 1100, "height": 900})
-    page.screenshot(path="/tmp/login-page.png", full_page=True)

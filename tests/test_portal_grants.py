@@ -122,7 +122,7 @@ def test_route_b_view_then_upgrade(pp, browser):
     grant_id = pp.state()["grants"][0]["id"]
     resp = pp.post_form(anna, f"{pp.url}/toegang/{grant_id}/rechten", {"rechten": "edit"})
     assert resp.status_code == 200 and pp.state()["grants"][0]["rights"] == "edit"
-    assert pp.whoami(daan)["rights"] == ["view", "change"]  # read afresh: no new login needed
+    assert pp.whoami(daan)["rights"] == ["view", "edit"]  # read afresh: no new login needed
     assert change(pp, daan, 1, "50000").status_code == 200
     pp.login(daan, 2, **DAAN)  # and after a new login too
     choose(pp, daan, "12345678")

@@ -30,7 +30,7 @@ def test_login_eh3_employer_edit(pp, browser):
     who = pp.whoami(browser)
     assert who["logged_in"] and who["route"] == "employer" and who["level"] == "EH3"
     assert who["represented_kvk"] == "12345678" and who["intermediary_kvk"] is None
-    assert who["rights"] == ["view", "change"] and who["acting_subject"]
+    assert who["rights"] == ["view", "edit"] and who["acting_subject"]
     assert change(pp, browser, 1, "40000").status_code == 200
     assert salary_of(pp, 1) == 40000
     login_entry = [e for e in pp.audit() if e["action"] == "login"][-1]
@@ -200,7 +200,7 @@ def test_chain_mandate_edit(pp, browser):
     resp = pp.login(browser, 2, person="pieter-jansen", organisation="garage-mulder")
     assert "ketenmachtiging" in resp.text
     who = pp.whoami(browser)
-    assert who["route"] == "chain" and who["rights"] == ["view", "change"]
+    assert who["route"] == "chain" and who["rights"] == ["view", "edit"]
     assert who["represented_kvk"] == "23456789" and who["intermediary_kvk"] == "34567890"
     assert change(pp, browser, 5, "39000").status_code == 200
     entry = pp.audit()[-1]
@@ -224,10 +224,11 @@ def test_branch_restricted_mandate_is_shown(pp, browser):
     assert pp.whoami(browser)["branch"] == "000012345678"
 
 
-def test_home_offers_both_services(pp, browser):
-    text = browser.get(f"{pp.url}/", timeout=5).text
-    assert "Inloggen om te bekijken / Log in to view" in text
-    assert "Inloggen om te wijzigen / Log in to view and change" in text
+def test_home_offers_both_services_the_common_one_first(pp, browser):
+    text = unescape(browser.get(f"{pp.url}/", timeout=5).text)
+    first, second = text.index('id="login-2"'), text.index('id="login-1"')
+    assert first < second  # "Bekijk en wijzig gegevens", the service most employers hold, is the first button
+    assert "'Bekijk en wijzig gegevens'" in text[first:second] and "'Bekijk gegevens'" in text[second:]
 
 
 def test_request_names_the_service_by_index(pp, browser):

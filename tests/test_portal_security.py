@@ -308,7 +308,8 @@ def test_portal_pages_carry_the_headers_and_refuse_a_foreign_host(pp, browser):
     assert pp.state()["digest"] == digest
 
 
-FORMS = [("/deelnemers/{participant}/wijzig", ("salaris",)), ("/toegang", ("kvk", "rechten")),
+FORMS = [("/deelnemers/{participant}/wijzig", ("salaris", "ingangsdatum")), ("/toegang", ("kvk", "rechten")),
+         ("/deelnemers/aanmelden", ("naam", "salaris", "ingangsdatum")), ("/deelnemers/groep", ("percentage", "ingangsdatum")),
          ("/toegang/{grant}/rechten", ("rechten",)), ("/kvk-toevoegen", ("kvk",)), ("/kies-werkgever", ("kvk",)),
          ("/login-oud", ("username", "password")), ("/toegang/bevestig/{text}", ())]
 
@@ -324,7 +325,8 @@ def logged_in_employer(portal_pair):
 @settings(max_examples=examples(60), deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(form=st.sampled_from(FORMS), values=st.lists(st.text(max_size=30) | st.sampled_from(
-    ["²", "١٢٣٤٥٦٧٨", "12345678", "45678901", "edit", "view", "0", "-1", "9" * 40, "\x00", "<b>"]), min_size=3, max_size=3),
+    ["²", "١٢٣٤٥٦٧٨", "12345678", "45678901", "edit", "view", "0", "-1", "9" * 40, "\x00", "<b>", "2026-02-30",
+     "9999-01-01", "2,5", "+20", "=cmd|x"]), min_size=3, max_size=3),
        ids=st.sampled_from(["1", "2", "999999999999999999999", "0"]))
 def test_every_form_field_with_any_text_gets_a_page_never_a_server_error(logged_in_employer, form, values, ids):
     """Issue 14: every form of the portal, with its CSRF token and any text in its fields: 2xx or a 4xx

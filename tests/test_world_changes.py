@@ -59,8 +59,10 @@ def test_set_level_eh3_lets_eva_kok_log_in(broker_url, dv):
     r = login_as(broker_url, dv, "eva-kok")
     assert r.ok, r.explain()
     assert r.kvk == "12345678" and r.service_id == PORTAL_SERVICE_EDIT
-    eva = login_page(dv).split('id="person-eva-kok"')[1].split('class="card person"')[0]
-    assert "means EH3" in eva and 'class="warn"' not in eva
+    eva = login_page(dv).split('<li class="entry" data-search=')[1:]  # the entries that log in, not refused
+    eva = next(e.split("</li>")[0] for e in eva if 'data-person="eva-kok"' in e)
+    assert "Eva Kok · EH3" in eva and "logt in" in eva and "refused-note" not in eva
+    assert "gewijzigd via beheer" in eva  # the world file's note (EH2) no longer holds, and the page says so
 
 
 def test_add_mandate_view_lets_noah_willems_log_in_with_the_view_service(broker_url, dv):

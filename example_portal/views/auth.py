@@ -11,9 +11,9 @@ from ehsaml.errors import SamlError
 from ehsaml.dv.login import LoginResult
 
 from .. import access, dvconfig
-from ..refusals import Refused
+from ..refusals import Refused, authn_failed_cause
 from ..settings import Binding, Defect
-from ..web import audit_ok, db, login, settings, sp
+from ..web import audit_ok, db, login, render_refusal, settings, sp
 
 bp = Blueprint("auth", __name__)
 MAX_BROWSER_REQUESTS = 5
@@ -45,6 +45,7 @@ def start_login():
             raise Refused("input_invalid", "login", {"field": "binding", "problem_nl": "kies artifact of post",
                                                      "problem_en": "choose artifact or post"}) from None
     session.pop("login", None)  # a new login replaces the old one
+    session["login_service"] = service.index  # the refusal page of a no-mandate answer offers the other service
     request_id, url = sp().login_redirect(service, answer_binding)
     session["req_ids"] = (session.get("req_ids", []) + [request_id])[-MAX_BROWSER_REQUESTS:]
     return redirect(url, code=302)
@@ -82,7 +83,8 @@ def _refusal(result: LoginResult) -> Refused:
             s.rsplit(":", 1)[-1] for s in (top, second) if s)}
         detail = f"{params['status']}: {message or '(no StatusMessage)'}"
         if second == ns.STATUS_AUTHN_FAILED:
-            return Refused("authn_failed", "login", params, detail=detail, audit_subject=who)
+            cause, more = authn_failed_cause(message, settings().min_level)
+            return Refused("authn_failed", "login", params | more, detail=detail, audit_subject=who, cause=cause)
         if second == ns.STATUS_REQUEST_UNSUPPORTED:
             return Refused("no_mandate", "login", params, detail=detail, audit_subject=who)
         return Refused("broker_error", "login", params, detail=detail, audit_subject=who)
@@ -92,6 +94,19 @@ def _refusal(result: LoginResult) -> Refused:
     check = failure.check if failure else "unknown"
     return Refused("security_check_failed", "login", {"check": check},
                    detail=failure.explain() if failure else None, audit_subject=who)
+
+
+@bp.get("/melding")
+def notice():
+    """The refusal of the last login, shown from the session: the ACS redirects here (303), so that reload and
+    Back show this page again instead of sending the spent artifact or SAMLResponse to the ACS once more."""
+    kept = session.get("last_refusal")
+    exc = Refused.from_session(kept) if isinstance(kept, dict) and kept.get("at_acs") else None
+    if exc is None:
+        return render_template("message.html", title_nl="Geen melding", title_en="Nothing to report",
+                               nl="Er is geen melding over een inlogpoging.", en="There is no notice about a login.",
+                               back=url_for("auth.home"))
+    return render_refusal(exc, ref=kept.get("ref"), logged_in=bool(login()))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

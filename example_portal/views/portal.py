@@ -1,53 +1,42 @@
-"""The represented employer's dashboard, the change action (needs change rights), and the route-B chooser (P7)."""
+"""The represented employer's dashboard (the FAQ's widgets and 'Snel naar' menu) and the route-B chooser (P7)."""
 
 from __future__ import annotations
-
-import re
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from .. import access, data
-from ..db import transaction
 from ..refusals import Refused
-from ..web import audit_ok, db, require_change, require_login
+from ..web import audit_ok, db, require_login
 
 bp = Blueprint("portal", __name__)
 
 
+def current(action: str) -> tuple[dict, str]:
+    """The login and its rights now (route B: read afresh); a route-B grant withdrawn since login is refused."""
+    rec = require_login(action)
+    rights = access.current_rights(db(), rec)
+    if rights is None:
+        raise Refused("employer_not_selectable", action, {"kvk": rec["represented_kvk"]})
+    return rec, rights
+
+
+def percentage(part: int, whole: int) -> int | None:
+    return round(100 * part / whole) if whole else None
+
+
 @bp.get("/dashboard")
 def dashboard():
-    rec = require_login("view_dashboard")
+    rec, rights = current("view_dashboard")
     conn = db()
-    rights = access.current_rights(conn, rec)
-    if rights is None:  # a route-B grant withdrawn since login
-        raise Refused("employer_not_selectable", "view_dashboard", {"kvk": rec["represented_kvk"]})
+    kvk = rec["represented_kvk"]
+    activated, people = data.activation(conn, kvk)
+    timely, changes = data.timeliness(conn, kvk)
     return render_template(
         "dashboard.html", rec=rec, rights=rights, can_change=rights == access.EDIT,
-        participants=data.participants(conn, rec["represented_kvk"]),
-        added_kvks=data.portal_kvks(conn, rec["represented_kvk"]),
-        employer=data.employer(conn, rec["represented_kvk"]))
-
-
-@bp.post("/deelnemers/<int:participant_id>/wijzig")
-def change_participant(participant_id: int):
-    action = "change_participant"
-    rec, _ = require_change(action)
-    conn = db()
-    row = data.participant(conn, participant_id, rec["represented_kvk"])
-    if row is None:
-        raise Refused("not_found", action, {"what_nl": f"Deelnemer {participant_id}",
-                                            "what_en": f"Participant {participant_id}"})
-    raw = (request.form.get("salaris") or "").strip().replace(".", "")
-    if not re.fullmatch(r"[0-9]{1,9}", raw):  # ASCII digits only: '²'.isdigit() is True, int('²') fails
-        raise Refused("input_invalid", action, {"field": "salaris", "problem_nl": "geef een heel bedrag in euro's",
-                                                "problem_en": "give a whole number of euros"})
-    with transaction(conn):
-        data.set_salary(conn, participant_id, int(raw))
-        audit_ok(action, f"participant {participant_id} ({row['name']}): salary {row['salary']} -> {int(raw)}",
-                 conn=conn, rec=rec)
-    return render_template("message.html", title_nl="Wijziging opgeslagen", title_en="Change saved",
-                           nl=f"Het salaris van {row['name']} is gewijzigd.", en=f"The salary of {row['name']} was "
-                           "changed.", back=url_for("portal.dashboard"))
+        participants=data.participants(conn, kvk), added_kvks=data.portal_kvks(conn, kvk),
+        employer=data.employer(conn, kvk),
+        activated=(activated, people, percentage(activated, people)),
+        timely=(timely, changes, percentage(timely, changes)))
 
 
 @bp.route("/kies-werkgever", methods=["GET", "POST"])
@@ -61,7 +50,7 @@ def choose():
     conn = db()
     employers = data.confirmed_employers(conn, advisor_kvk)
     if request.method == "GET":
-        return render_template("kies_werkgever.html", rec=rec, employers=employers)
+        return render_template("kies_werkgever.html", rec=rec, employers=employers, rights_name=access.RIGHTS_NAME)
     chosen = (request.form.get("kvk") or "").strip()
     match = next((e for e in employers if e["kvk"] == chosen), None)
     if match is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, jsonify, render_template, request
 
 from ehsaml import websec
 
@@ -57,6 +57,12 @@ def reset():
 @bp.get("/outbox")
 def outbox():
     return jsonify(messages=data.outbox(db()))
+
+
+@bp.get("/mailbox")
+def mailbox():
+    """The outbox as a mailbox page: each test e-mail with its confirmation link to click (--testing only)."""
+    return render_template("mailbox.html", messages=list(reversed(data.outbox(db()))))
 
 
 @bp.get("/audit")

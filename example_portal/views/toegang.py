@@ -6,14 +6,14 @@ import secrets
 
 from flask import Blueprint, render_template, request, url_for
 
-from .. import data
+from .. import access, data
 from ..db import transaction
 from ..refusals import Refused
 from ..web import audit_ok, db, form_choice, form_kvk, login, require_change, settings, subject_of
 
 bp = Blueprint("toegang", __name__)
-RIGHTS = ("view", "edit")
-RIGHTS_NAME = {"view": "Bekijk gegevens", "edit": "Bekijk en wijzig gegevens"}
+RIGHTS = (access.VIEW, access.EDIT)
+RIGHTS_NAME = access.RIGHTS_NAME
 
 
 def _employer_with_edit(action: str) -> dict:
@@ -49,7 +49,7 @@ def grant():
             f"(KvK {advisor.kvk}) met de rechten '{RIGHTS_NAME[rights]}'. Bevestig dit via de link:\n{link}\n\n"
             "Pas na het bevestigen kan uw adviseur uw werkgeversportaal selecteren.\n\n"
             f"Dear employer, you granted advisor {advisor.name} (KvK {advisor.kvk}) access with the rights "
-            f"'{rights}'. Confirm it with the link above; only then can your advisor select your portal.\n")
+            f"'{RIGHTS_NAME[rights]}'. Confirm it with the link above; only then can your advisor select your portal.\n")
     with transaction(conn):
         data.add_grant(conn, employer_kvk=employer.kvk, advisor_kvk=advisor.kvk, rights=rights, token=token)
         data.send_mail(conn, to_address=employer.email, to_kvk=employer.kvk,
@@ -79,7 +79,7 @@ def change_rights(grant_id: int):
         audit_ok(action, f"advisor {row['advisor_kvk']}: {row['rights']} -> {rights}", conn=conn, rec=rec)
     return render_template("message.html", title_nl="Rechten gewijzigd", title_en="Rights changed",
                            nl=f"Adviseur {row['advisor_kvk']} heeft nu de rechten '{RIGHTS_NAME[rights]}'.",
-                           en=f"Advisor {row['advisor_kvk']} now has the rights '{rights}'.",
+                           en=f"Advisor {row['advisor_kvk']} now has the rights '{RIGHTS_NAME[rights]}'.",
                            back=url_for("toegang.overview"))
 
 

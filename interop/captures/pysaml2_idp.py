@@ -15,7 +15,6 @@ in its shapes (interop/captures/shapes.py), and pysaml2-manifest.json ({capture 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import sys
 from datetime import datetime, timedelta

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 from lxml import etree
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
@@ -112,16 +112,20 @@ def main() -> None:
 
 
 def identifiers(client: Saml2Client, assertion_xml: str) -> dict[str, str]:
-    """The EncryptedIDs of the validated assertion, decrypted by pysaml2 (xmlsec1): {NameQualifier: value}."""
+    """The EncryptedIDs of the validated assertion, decrypted by pysaml2 (xmlsec1) and read as pysaml2 reads the
+    Subject's (response.py get_subject: saml.name_id_from_string, None for anything but a NameID):
+    {NameQualifier: value}."""
     root = etree.fromstring(assertion_xml.encode())
     out: dict[str, str] = {}
     for name in (LEGAL, ACTING):
         for enc in root.xpath(f"saml:AttributeStatement/saml:Attribute[@Name='{name}']//saml:EncryptedID",
                               namespaces=NS):
             plain = etree.fromstring(client.sec.decrypt(etree.tostring(enc).decode()).encode())
-            name_id = plain if plain.tag.endswith("NameID") else plain.find(".//saml:NameID", NS)
+            inner = next((c for c in plain if not c.tag.endswith("EncryptedKey")), None) \
+                if plain.tag.endswith("EncryptedID") else plain
+            name_id = saml.name_id_from_string(etree.tostring(inner).decode()) if inner is not None else None
             if name_id is not None:
-                out.setdefault(name_id.get("NameQualifier"), name_id.text)
+                out.setdefault(name_id.name_qualifier, name_id.text)
     return out
 
 

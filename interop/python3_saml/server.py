@@ -21,6 +21,7 @@ from lxml import etree
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
+from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
@@ -101,7 +102,8 @@ def main() -> None:
 
 
 def identifiers(auth: OneLogin_Saml2_Auth, key: str) -> dict[str, str]:
-    """The EncryptedIDs of the assertion python3-saml validated, decrypted: {NameQualifier: value}."""
+    """The EncryptedIDs of the assertion python3-saml validated, decrypted and read as python3-saml reads the
+    Subject's EncryptedID (response.py get_nameid_data: decrypt_element, then element_text): {NameQualifier: value}."""
     doc = auth.get_last_response_xml()
     root = etree.fromstring(doc.encode() if isinstance(doc, str) else doc)
     assertion_id = auth.get_last_assertion_id()
@@ -111,7 +113,7 @@ def identifiers(auth: OneLogin_Saml2_Auth, key: str) -> dict[str, str]:
         for enc in found[0].xpath(f"saml:AttributeStatement/saml:Attribute[@Name='{name}']//xenc:EncryptedData",
                                   namespaces=NS) if found else ():
             name_id = OneLogin_Saml2_Utils.decrypt_element(enc, key)
-            out.setdefault(name_id.get("NameQualifier"), name_id.text)
+            out.setdefault(name_id.get("NameQualifier"), OneLogin_Saml2_XML.element_text(name_id))
     return out
 
 

@@ -1,8 +1,9 @@
 """The fault catalogue as data: `catalogue/*.yaml`, checked against `catalogue.schema.json` on load.
 
 Each case: an id, a family, a one-line title, the rule it breaks, a named mutation (registry.py) with
-its params, the binding it needs (none: any; the artifact-exchange faults need Artifact by nature),
-and what a careful DV must do (`expect`, naming the DV check that must fail, as ehsaml publishes them;
+its params, the binding it needs and why (none: any; the artifact-exchange faults need Artifact by nature),
+how many services the DV must have (`min_services`: a case that answers with the DV's other service), and
+what a careful DV must do (`expect`, naming the DV check that must fail, as ehsaml publishes them;
 for the `control` family: accept the answer and start a session).
 """
 
@@ -32,6 +33,7 @@ class Expect:
     refused: bool = True
     session: bool = False
     check: str | None = None  # the DV check that must fail first
+    claims_status: str | None = None  # an error answer: the broker refusal it claims to be (a DV must not show it)
     note: str | None = None
 
 
@@ -45,6 +47,8 @@ class FaultCase:
     params: dict = field(default_factory=dict)
     expect: Expect = field(default_factory=Expect)
     binding: str | None = None  # the answer binding the case needs (artifact or post); None: any
+    binding_reason: str | None = None  # why it needs that binding (required with binding)
+    min_services: int = 1  # the services the DV must have for the case to apply
     base: dict | None = None  # the correct answer mutated: person/organisation or identity
     setup: str | None = None  # "earlier-login": the same DV session logs in once first
     source: str = ""
@@ -54,16 +58,30 @@ class FaultCase:
         return REGISTRY[self.mutation].phase
 
     @property
+    def waits(self) -> bool:
+        """The case makes the DV wait (a slow answer)."""
+        return REGISTRY[self.mutation].waits
+
+    @property
     def needs_binding(self) -> str:
         """artifact, post or any: faults of the artifact exchange itself need Artifact."""
         if self.phase is not Phase.RESPONSE:
             return "artifact"
         return self.binding or "any"
 
+    @property
+    def why_binding(self) -> str | None:
+        """Why the case needs its binding, in words (None: any binding will do)."""
+        if self.phase is not Phase.RESPONSE and not self.binding_reason:
+            return "a fault of the artifact exchange itself: the SAMLart, or the answer to its resolution"
+        return self.binding_reason
+
     def to_json(self) -> dict:
         return {"id": self.id, "family": self.family, "title": self.title, "rule": self.rule,
                 "mutation": self.mutation, "params": self.params, "binding": self.needs_binding,
+                "binding_reason": self.why_binding, "min_services": self.min_services,
                 "base": self.base or DEFAULT_BASE, "setup": self.setup, "phase": self.phase.value,
+                "waits": self.waits,
                 "expect": {k: v for k, v in self.expect.__dict__.items() if v is not None}}
 
 

@@ -30,17 +30,18 @@ class Mutation:
     phase: Phase
     fn: Callable[..., Any]
     doc: str
+    waits: bool = False  # it makes the DV wait (a slow answer): a runner can overlap it with other cases
 
 
 REGISTRY: dict[str, Mutation] = {}
 
 
-def mutation(name: str, phase: Phase = Phase.RESPONSE):
+def mutation(name: str, phase: Phase = Phase.RESPONSE, *, waits: bool = False):
     """Register `fn(ctx, **params)` under `name`; the catalogue refers to it by this name only."""
     def register(fn):
         if name in REGISTRY:
             raise ValueError(f"mutation {name!r} registered twice")
-        REGISTRY[name] = Mutation(name, phase, fn, (fn.__doc__ or "").strip().splitlines()[0])
+        REGISTRY[name] = Mutation(name, phase, fn, (fn.__doc__ or "").strip().splitlines()[0], waits)
         return fn
     return register
 

@@ -50,6 +50,8 @@ def resolve():
     inner, reason, fault = _take(broker, dv.entity_id, resolve_el)
     answer = build_artifact_response(settings=broker.settings, keypair=broker.keypair,
                                      in_response_to=resolve_el.get("ID") or "", inner=inner)
+    if fault and faults.case_of(fault).waits:
+        broker.flush_journal()  # the DV gives up before this answer ends: what it sent is in the journal now
     answer = faults.resolve_answer(broker, fault, answer)  # a catalogue fault kept with the artifact, if any
     if fault and faults.case_of(fault).phase is faults.Phase.RESOLVE:
         broker.log("fault", reason=f"fault {fault} applied to the ArtifactResponse: {faults.case_of(fault).title}",

@@ -47,6 +47,19 @@ def change():
     return _render(session, done=describe(record["change"]))
 
 
+@bp.post("/beheer/reset")
+def reset():
+    """The page's reset: the same as POST /_mock/reset (world changes, queued answers, pending logins, artifacts
+    and the journal cleared; registered DVs kept)."""
+    broker = get_broker()
+    session, new = beheer_session()
+    check_form("beheer", None if new else session, where="management page reset")
+    broker.reset()
+    broker.log("control", reason="reset from the management page: queued answers, pending logins, artifacts, "
+                                 "journal and world changes cleared")
+    return _render(session, done="reset: the world is the file's again")
+
+
 def change_from_form(form) -> dict:
     """The change object of a submitted form (fields named as in the control API's JSON)."""
     kind = form.get("change", "").strip()

@@ -166,7 +166,8 @@ def reset():
     broker = get_broker()
     broker.reset()
     broker.log("control", reason="reset: queued answers, pending logins, artifacts, journal and world changes cleared")
-    return jsonify(reset=True)
+    seq = broker.flush_journal()
+    return jsonify(reset=True, seq=seq)  # the journal's newest entry: a reader asks for what comes after it
 
 
 @bp.get("/journal")

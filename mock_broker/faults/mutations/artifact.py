@@ -38,7 +38,7 @@ def resolve_http(ctx, status=500, body="Internal Server Error (fault case)", con
     return Response(body, status=status, mimetype=content_type)
 
 
-@mutation("resolve_hang", phase=Phase.RESOLVE)
+@mutation("resolve_hang", phase=Phase.RESOLVE, waits=True)
 def resolve_hang(ctx, seconds=8):
     """Answer only after `seconds` (at most 10): the DV must time out, not hang."""
     time.sleep(min(float(seconds), 10.0))

@@ -82,7 +82,7 @@ def round_trip_comment(ctx):
     forged = copy.deepcopy(ctx.response)
     _forge(forged.find(_q("Assertion")))
     end = f"</{ctx.response.prefix}:Response>"
-    body = (f"<!DOCTYPE samlp:Response SYSTEM 'x\"><!--'>\n" + tostring(forged).decode("utf-8")[: -len(end)]
+    body = ("<!DOCTYPE samlp:Response SYSTEM 'x\"><!--'>\n" + tostring(forged).decode("utf-8")[: -len(end)]
             + "<![CDATA[-->\n" + original[: -len(end)] + "<!--]]>-->\n" + end)
     return RawDocument(body.encode("utf-8"), ctx.response)
 

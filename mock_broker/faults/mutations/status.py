@@ -16,11 +16,14 @@ from ._common import OTHER_ACS, OTHER_DV, STATUS, _assertions, _q, _sign, attack
 
 
 @mutation("status_answer")
-def status_answer(ctx, top="Responder", second="RequestUnsupported", message="Geen machtiging (fault case)",
+def status_answer(ctx, top="Responder", second="RequestUnsupported",
+                  message="The person has no mandate (machtiging) for this service. / Er is geen machtiging voor deze "
+                          "dienst. (fault case)",
                   keep_assertion=False, audience=None, destination=None, remove_destination=False, issuer=None,
                   signer="broker", in_response_to=None):
-    """Turn the login into an error answer: another DV's Destination or Issuer, signed by the attacker or not at all,
-    the request ID of an earlier login, or with the assertion kept (its Audience another DV's)."""
+    """Turn the login into an error answer, worded as the broker words its own (so a DV that believes it shows the
+    broker's refusal): another DV's Destination or Issuer, signed by the attacker or not at all, the request ID of
+    an earlier login, or with the assertion kept (its Audience another DV's)."""
     r = ctx.response
     old = r.find(_q("Status", "samlp"))
     old.addprevious(status_element(etree.Element("holder"), STATUS[top], STATUS[second] if second else None, message))
