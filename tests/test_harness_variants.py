@@ -34,7 +34,7 @@ VARIANTS = {
     "loa-eh2-refused-asserted": (
         "example_portal/views/auth.py", 'failure.check == "authn_level"', 'failure.check > "authn_level"'),
     "cancel-at-broker-advice": (
-        "example_portal/refusals.py", '" + SUPPLIER[0] + " " + EH3[0],', '" + SUPPLIER[1] + " " + EH3[0],'),
+        "example_portal/refusals.py", '" + SUPPLIER[0] + " "\n', '" + SUPPLIER[1] + " "\n'),
     "cancel-at-broker-other-status": (
         "example_portal/views/auth.py", 's.rsplit(":", 1)[-1] for s in (top, second)', 's.rsplit(":", 1)[-2] for s in (top, second)'),
     "no-mandate-for-portal-advice": (
