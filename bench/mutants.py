@@ -44,13 +44,14 @@ TARGETS = (
 # And those of single logout (no FAQ rule speaks of it; tests/test_portal_login.py follows the SLO round trip).
 # And the dashboard widgets beyond the change of a participant (the suites' `change` step, P3): their rights come
 # from require_change and current (web.py, views/portal.py, both mutated); their pages and figures (the data.py
-# functions below) are test_portal_pages.py's.
+# functions below) are test_portal_pages.py's, and the effective date of a change (web.form_date: no FAQ rule
+# speaks of it) is test_portal_security.py's, which posts every form's fields with bad values.
 SKIP_FUNCTIONS = {("example_portal/data.py", "counts"), ("example_portal/data.py", "snapshot"),
                   *(("example_portal/data.py", f) for f in ("add_participant", "changes", "activation", "timeliness",
                                                              "payroll")),
                   ("example_portal/views/deelnemers.py", "search"), ("example_portal/views/deelnemers.py", "download"),
                   ("example_portal/views/deelnemers.py", "register"), ("example_portal/views/deelnemers.py", "group"),
-                  ("example_portal/views/portal.py", "percentage"),
+                  ("example_portal/views/portal.py", "percentage"), ("example_portal/web.py", "form_date"),
                   ("example_portal/sp.py", "logout_redirect"), ("example_portal/views/auth.py", "slo")}
 EQUIVALENT_FILE = Path(__file__).with_name("mutation-equivalent.yaml")  # equivalent: not in the score
 SURVIVOR_FILE = Path(__file__).with_name("mutation-survivors.yaml")  # known survivors: in the score, with a reason
@@ -131,7 +132,17 @@ def diagnostic_spans(source: str) -> list:
             spans += [_span(lines, k.value) for k in node.keywords if k.arg in ("actual", "expected", "rule")]
         elif isinstance(node, ast.Assign) and all(getattr(t, "id", None) in DIAGNOSTIC_NAMES for t in node.targets):
             spans.append(_span(lines, node.value))
+        elif isinstance(node, ast.AugAssign) and getattr(node.target, "id", None) in DIAGNOSTIC_NAMES:
+            spans.append(_span(lines, node.value))
+        elif isinstance(node, ast.If) and not node.orelse and all(_words_only(stmt) for stmt in node.body):
+            spans.append(_span(lines, node))  # `if error: actual += ...`: its condition decides only words
     return spans
+
+
+def _words_only(stmt: ast.stmt) -> bool:
+    """An assignment to a diagnostic's words (actual, expected, rule...) and nothing else."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+    return bool(targets) and all(getattr(t, "id", None) in DIAGNOSTIC_NAMES for t in targets)
 
 
 def _inside(spans, start: tuple[int, int], end: tuple[int, int]) -> bool:

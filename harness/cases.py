@@ -55,7 +55,21 @@ def load_cases(path: str | Path = CASES_FILE) -> dict:
             for i, scenario in enumerate(entry[side]):
                 if scenario not in known:
                     raise f.error(("clauses", clause, side, i), f"{scenario!r}: no built-in scenario file {scenario}.yaml")
+    from ehsaml.dv.checks import CHECK_NAMES  # the DV's check names (ehsaml is the shared SAML library)
+
+    codes = {c for group in ("symptoms", "cases") for entry in f.data[group].values() for c in entry["refusals"]}
+    for code, checks in (f.data["security"].get("checks_of_refusals") or {}).items():
+        if code not in codes:
+            raise f.error(("security", "checks_of_refusals", code), f"{code!r} is no refusal code of this catalogue")
+        for i, check in enumerate(checks):
+            if check not in CHECK_NAMES:
+                raise f.error(("security", "checks_of_refusals", code, i), f"{check!r} is no DV check (ehsaml.dv.checks)")
     return f.data
+
+
+def checks_of_refusals() -> dict[str, list[str]]:
+    """A refusal code that names no DV check → the checks whose failure that page is (cases.yaml, security)."""
+    return load_cases()["security"].get("checks_of_refusals") or {}
 
 
 def _patterns(data: dict):
