@@ -199,7 +199,8 @@ def rescore(path: Path, equivalents: list, known: list) -> int:
 
 def rerun(path: Path, tree: Path, junit: Path, workers: int, timeout: float | None):
     """The survivors of an earlier run, found again among today's mutants (same file, operator and lines) and run
-    against the tree as it is now; the others keep their outcome. Returns the report lines."""
+    against the tree as it is now; the others keep their outcome, and a survivor no longer drawn leaves the sample.
+    Returns the report lines."""
     data = json.loads(path.read_text("utf-8"))
     chosen = _from_json(data)
     drawable, _, _ = M.population(tree)
@@ -225,7 +226,12 @@ def rerun(path: Path, tree: Path, junit: Path, workers: int, timeout: float | No
             continue
         run_one(m, command, timeout, junit, test_command(workers, junit, strict=False))
         lines.append(f"  {m.where} {m.operator}: {m.outcome}" + (f" by {', '.join(m.killed_by[:3])}" if m.killed_by else ""))
-    lines += [f"  not found again (the code changed): {k[0]} {k[1]}" for k in wanted]
+    # a survivor no longer drawn (a rule now leaves it out, or its code changed) leaves the sample: its outcome
+    # says nothing of the tree as it is now; each is named
+    gone = {id(m) for m in wanted.values()}
+    lines += [f"  not drawn any more (left out by the rules, or the code changed): {m.where} {m.operator}"
+              for m in wanted.values()]
+    chosen = [m for m in chosen if id(m) not in gone]
     return lines, chosen, data
 
 

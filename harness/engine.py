@@ -303,7 +303,10 @@ class Run:
             if not links:
                 raise HarnessError("confirm_email: the portal's outbox holds no message with a link")
             link = links[-1]
-            self.confirm_links.append(link)
+            if p.get("damaged"):  # one character changed: a token no grant has (the link is not kept for `again`)
+                link = link[:-1] + ("B" if link[-1:] == "A" else "A")
+            else:
+                self.confirm_links.append(link)
         page = self.browser.get(link)
         if (self.profile.data.get("actions") or {}).get("confirm_email", {}).get("submit_form") and page.status < 400:
             form = next((f for f in forms_of(page.text) if f["method"] == "post"), None)

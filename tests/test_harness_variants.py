@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ehsaml", "example_portal", "harness", "mock_broker")
 
 # scenario → (file, the text as it is, the text in the variant): the mutant the scenario kills
+# ("scenario@what" for a second variant the same scenario catches)
 VARIANTS = {
     "add-kvk-not-in-contract-other-contract": (
         "example_portal/views/kvk.py", "other.contract_id != own.contract_id", "other.contract_id > own.contract_id"),
@@ -35,6 +36,9 @@ VARIANTS = {
         "example_portal/views/auth.py", 'failure.check == "authn_level"', 'failure.check > "authn_level"'),
     "cancel-at-broker-advice": (
         "example_portal/refusals.py", '" + SUPPLIER[0] + " "\n', '" + SUPPLIER[1] + " "\n'),
+    # (the cancel page, told by the broker's message): the message never read as a cancel
+    "cancel-at-broker-advice@cancel": ("example_portal/refusals.py", 'if _CANCEL.search(message or ""):',
+                                       'if _CANCEL.search(message and ""):'),
     "cancel-at-broker-other-status": (
         "example_portal/views/auth.py", 's.rsplit(":", 1)[-1] for s in (top, second)', 's.rsplit(":", 1)[-2] for s in (top, second)'),
     "no-mandate-for-portal-advice": (
@@ -43,13 +47,17 @@ VARIANTS = {
         "example_portal/refusals.py", '" + RELATIEBEHEERDER[0],', '" + RELATIEBEHEERDER[1],'),
     "add-kvk-not-in-contract-not-a-number": (
         "example_portal/web.py", '{"value": (request.form.get(field) or "")[:40]}', '{"value": (request.form.get(field) and "")[:40]}'),
+    "route-b-grant-confirm-link-damaged": (
+        "example_portal/views/toegang.py", "if row is not None else {})", "if not row is not None else {})"),
+    "route-b-grant-and-confirm@advisor-name": (
+        "example_portal/data.py", "Advisor(row[0], row[1], bool(row[2]))", "Advisor(row[0], row[2], bool(row[2]))"),
     # not a new scenario: the profile's add_kvk now reads its form's token from the form's own page, as a user opens it
     "add-kvk-in-contract": ("example_portal/views/kvk.py", '@bp.get("/kvk-toevoegen")\n', ""),
 }
 
 
 def test_every_variant_scenario_passes_against_the_example_portal():
-    variants = sorted(VARIANTS)
+    variants = sorted({v.split("@")[0] for v in VARIANTS})
     assert set(variants) <= {s.id for s in load_all() if not s.remedy_of}
     result = run(select(load_all(), variants), load_profile())
     assert result.ok, report.console(result)
@@ -67,6 +75,7 @@ def pristine(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("scenario", sorted(VARIANTS))
 def test_the_variant_scenario_fails_against_the_portal_variant_it_catches(pristine, tmp_path, scenario):
     file, line, changed = VARIANTS[scenario]
+    scenario = scenario.split("@")[0]
     tree = tmp_path / "tree"
     shutil.copytree(pristine, tree)
     source = (tree / file).read_text("utf-8")
@@ -75,4 +84,5 @@ def test_the_variant_scenario_fails_against_the_portal_variant_it_catches(pristi
     out = subprocess.run([sys.executable, "-m", "harness.cli", "run", scenario], cwd=tree, capture_output=True,
                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"})
     row = next((r for r in out.stdout.splitlines() if r.startswith(scenario + " ")), "")
-    assert out.returncode == 1 and row.split()[1:2] == ["FAIL"], out.stdout[-2000:] + out.stderr[-2000:]
+    # FAIL: an expectation failed; ERROR: the variant answered 5xx (a server error is a verdict of its own)
+    assert out.returncode == 1 and row.split()[1:2] in (["FAIL"], ["ERROR"]), out.stdout[-2000:] + out.stderr[-2000:]
