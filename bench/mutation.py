@@ -266,8 +266,9 @@ def main() -> int:
         return 2
     if args.rescore:
         return rescore(Path(args.rescore), equivalents, known)
-    describe(f"mutation run: cosmic-ray {cr}; sample {args.sample or 'all'}, seed {args.seed}, "
-             f"time limit {args.time_limit:.0f} s, harness --suite all --workers {args.workers}")
+    drawn = (f"the survivors of {args.rerun} again" if args.rerun
+             else f"sample {args.sample or 'all'}, seed {args.seed}, time limit {args.time_limit:.0f} s")
+    describe(f"mutation run: cosmic-ray {cr}; {drawn}, harness --suite all --workers {args.workers}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run removes its copy too (finally below)
     work = Path(tempfile.mkdtemp(prefix="mutation-"))
     tree = work / "tree"

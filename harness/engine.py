@@ -86,6 +86,7 @@ class Run:
         self.services, self.bind_world, self.strict_reasons = services, bind_world, strict_reasons
         self.pseudonyms: list[str] = []
         self.confirm_links: list[str] = []
+        self.refusal_url: str | None = None  # where the last refusal was shown (revisit_refusal opens it again)
         self.warnings: list[str] = []
 
     def execute(self) -> ScenarioResult:
@@ -156,7 +157,7 @@ class Run:
                 p.login_path(step.params["service"], step.params.get("binding"), why=s.binding_reason)
             elif step.action in ("seed", "confirm_email"):
                 p.state("seed" if step.action == "seed" else "outbox")
-            elif step.action != "supplier_change":
+            elif step.action not in ("supplier_change", "revisit_refusal"):
                 p.action(step.action)
             self._observable(step)
 
@@ -238,7 +239,7 @@ class Run:
     def _step(self, step: Step) -> StepResult:
         seq = self.broker.journal_seq()
         special = {"login": self._do_login, "seed": self._do_seed, "confirm_email": self._do_confirm_email,
-                   "supplier_change": self._do_supplier_change}
+                   "supplier_change": self._do_supplier_change, "revisit_refusal": self._do_revisit_refusal}
         page = special[step.action](step.params) if step.action in special else self._call_action(step.action,
                                                                                                     step.params)
         result = StepResult(step=step, page=page)
@@ -291,6 +292,11 @@ class Run:
         self.broker.change_world(p)
         return None
 
+    def _do_revisit_refusal(self, p: dict) -> Page:
+        if self.refusal_url is None:
+            raise HarnessError("revisit_refusal: no step of this scenario was refused before")
+        return self.browser.get(self.refusal_url)
+
     def _do_confirm_email(self, p: dict) -> Page:
         if p.get("again"):
             if not self.confirm_links:
@@ -319,6 +325,8 @@ class Run:
         spec = self.profile.action(action)
         values = dict(params)
         for var, find in (spec.get("find") or {}).items():
+            if var in values:  # the step gives it (a reference that is not there): nothing to find
+                continue
             page = self.browser.get(self.portal + fill(find["get"], values))
             m = re.search(fill(find["pattern"], values), page.text)
             if m is None:
@@ -365,6 +373,7 @@ class Run:
             if "refused" in e:
                 checks.append(expect.refused(page, code, shown, self.profile.refusal_statuses, e["refused"],
                                              self.scenario.breaks))
+                self.refusal_url = page.url
                 checks.extend(self._reason(page, w))
                 if "not_refused_as" in e:
                     told = [c for c in e["not_refused_as"] if self.profile.tells_refusal(c)]

@@ -51,6 +51,11 @@ VARIANTS = {
         "example_portal/views/toegang.py", "if row is not None else {})", "if not row is not None else {})"),
     "route-b-grant-and-confirm@advisor-name": (
         "example_portal/data.py", "Advisor(row[0], row[1], bool(row[2]))", "Advisor(row[0], row[2], bool(row[2]))"),
+    "cancel-at-broker-other-status@back": (
+        "example_portal/views/auth.py", 'isinstance(kept, dict) and kept.get("at_acs")',
+        'isinstance(kept, dict) or kept.get("at_acs")'),
+    "route-b-view-then-upgrade-unknown-grant": (
+        "example_portal/data.py", "if not 0 <= grant_id <= MAX_ROW_ID:", "if not 0 <= grant_id is not MAX_ROW_ID:"),
     # not a new scenario: the profile's add_kvk now reads its form's token from the form's own page, as a user opens it
     "add-kvk-in-contract": ("example_portal/views/kvk.py", '@bp.get("/kvk-toevoegen")\n', ""),
 }
