@@ -44,14 +44,16 @@ TARGETS = (
 # And those of single logout (no FAQ rule speaks of it; tests/test_portal_login.py follows the SLO round trip).
 # And the dashboard widgets beyond the change of a participant (the suites' `change` step, P3): their rights come
 # from require_change and current (web.py, views/portal.py, both mutated); their pages and figures (the data.py
-# functions below) are test_portal_pages.py's, and the effective date of a change (web.form_date: no FAQ rule
-# speaks of it) is test_portal_security.py's, which posts every form's fields with bad values.
+# functions below) are test_portal_pages.py's, and the effective date of a change and a registration's name
+# (web.form_date, form_text: no FAQ rule speaks of them) are test_portal_security.py's, which posts every form's
+# fields with bad values.
 SKIP_FUNCTIONS = {("example_portal/data.py", "counts"), ("example_portal/data.py", "snapshot"),
                   *(("example_portal/data.py", f) for f in ("add_participant", "changes", "activation", "timeliness",
                                                              "payroll")),
                   ("example_portal/views/deelnemers.py", "search"), ("example_portal/views/deelnemers.py", "download"),
                   ("example_portal/views/deelnemers.py", "register"), ("example_portal/views/deelnemers.py", "group"),
                   ("example_portal/views/portal.py", "percentage"), ("example_portal/web.py", "form_date"),
+                  ("example_portal/web.py", "form_text"),
                   ("example_portal/sp.py", "logout_redirect"), ("example_portal/views/auth.py", "slo")}
 EQUIVALENT_FILE = Path(__file__).with_name("mutation-equivalent.yaml")  # equivalent: not in the score
 SURVIVOR_FILE = Path(__file__).with_name("mutation-survivors.yaml")  # known survivors: in the score, with a reason

@@ -56,6 +56,8 @@ VARIANTS = {
         'isinstance(kept, dict) or kept.get("at_acs")'),
     "route-b-view-then-upgrade-unknown-grant": (
         "example_portal/data.py", "if not 0 <= grant_id <= MAX_ROW_ID:", "if not 0 <= grant_id is not MAX_ROW_ID:"),
+    "service-edit-allowed-unknown-participant": (
+        "example_portal/data.py", "if not 0 <= participant_id <= MAX_ROW_ID:", "if not 0 <= participant_id != MAX_ROW_ID:"),
     # not a new scenario: the profile's add_kvk now reads its form's token from the form's own page, as a user opens it
     "add-kvk-in-contract": ("example_portal/views/kvk.py", '@bp.get("/kvk-toevoegen")\n', ""),
 }
