@@ -29,7 +29,7 @@ __all__ = ["Broker", "HarnessError", "Run", "ScenarioResult", "StepResult", "Ver
 # How a scenario's login step becomes the broker's queued answer (its control API, POST /_mock/next).
 _LOGIN_ANSWER = {"as": "person", "for": "organisation", "branch": "branch"}
 _WHOAMI_EXPECTATIONS = ("logged_in", "kvk", "intermediary_kvk", "rights", "route", "acting_subject")
-_PLACEHOLDER = re.compile(r"\{(service|text):([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{(service|text):([a-z][a-z0-9_]*)\}")  # the names scenario.py lets through
 
 
 class Verdict:
@@ -314,7 +314,8 @@ class Run:
             else:
                 self.confirm_links.append(link)
         page = self.browser.get(link)
-        if (self.profile.data.get("actions") or {}).get("confirm_email", {}).get("submit_form") and page.status < 400:
+        if (p.get("open_only") is not True and (self.profile.data.get("actions") or {}).get("confirm_email", {})
+                .get("submit_form") and page.status < 400):
             form = next((f for f in forms_of(page.text) if f["method"] == "post"), None)
             if form is not None:
                 page = self.browser.post(urljoin(page.url, form["action"]) if form["action"] else page.url,

@@ -58,6 +58,13 @@ VARIANTS = {
         "example_portal/data.py", "if not 0 <= grant_id <= MAX_ROW_ID:", "if not 0 <= grant_id is not MAX_ROW_ID:"),
     "service-edit-allowed-unknown-participant": (
         "example_portal/data.py", "if not 0 <= participant_id <= MAX_ROW_ID:", "if not 0 <= participant_id != MAX_ROW_ID:"),
+    "loa-eh2-refused-names-level": (
+        "example_portal/refusals.py", "low = [lv for lv in levels if lv < min_level]", "low = [lv for lv in levels if lv > min_level]"),
+    "route-b-grant-confirm-link-scanned": (
+        "example_portal/views/toegang.py", 'if request.method == "GET":\n        return render_template("bevestig.html"',
+        'if request.method > "GET":\n        return render_template("bevestig.html"'),
+    "service-edit-allowed-unknown-participant@bound": (
+        "example_portal/data.py", "MAX_ROW_ID = 2 ** 63 - 1", "MAX_ROW_ID = 2 ** 63 * 1"),
     # not a new scenario: the profile's add_kvk now reads its form's token from the form's own page, as a user opens it
     "add-kvk-in-contract": ("example_portal/views/kvk.py", '@bp.get("/kvk-toevoegen")\n', ""),
 }
