@@ -36,6 +36,7 @@ class Defect(enum.Enum):
     LENIENT_XML = "lenient-xml"  # lxml's own parser flags only: no DOCTYPE refusal on the parsed document, no limits
     STALE_KVK_CACHE = "stale-kvk-cache"  # known KvK numbers read once, never again: a contract fix never helps
     REFUSE_ALL = "refuse-all"  # every answer refused as failing its signature: passes every hostile case, no control
+    LEVEL_PAGE = "level-page"  # any failed check of an answer that names a level gets the 'EH3 nodig' page
 
     @property
     def ignored_check(self) -> str | None:

@@ -48,7 +48,28 @@ def load_cases(path: str | Path = CASES_FILE) -> dict:
                                 (("cases", case, "remedy", "scenario"), (entry.get("remedy") or {}).get("scenario"))):
             if scenario is not None and scenario not in known:
                 raise f.error(where, f"{scenario!r}: no built-in scenario file {scenario}.yaml")
+    for clause, entry in (f.data.get("clauses") or {}).items():
+        if entry["rule"] not in f.data["rules"] or not clause.startswith(entry["rule"]) or clause[len(entry["rule"]):].isdigit():
+            raise f.error(("clauses", clause, "rule"), f"clause {clause!r} must be its rule {entry['rule']!r} and a letter")
+        for side in ("allowed", "refused"):
+            for i, scenario in enumerate(entry[side]):
+                if scenario not in known:
+                    raise f.error(("clauses", clause, side, i), f"{scenario!r}: no built-in scenario file {scenario}.yaml")
+    from ehsaml.dv.checks import CHECK_NAMES  # the DV's check names (ehsaml is the shared SAML library)
+
+    codes = {c for group in ("symptoms", "cases") for entry in f.data[group].values() for c in entry["refusals"]}
+    for code, checks in (f.data["security"].get("checks_of_refusals") or {}).items():
+        if code not in codes:
+            raise f.error(("security", "checks_of_refusals", code), f"{code!r} is no refusal code of this catalogue")
+        for i, check in enumerate(checks):
+            if check not in CHECK_NAMES:
+                raise f.error(("security", "checks_of_refusals", code, i), f"{check!r} is no DV check (ehsaml.dv.checks)")
     return f.data
+
+
+def checks_of_refusals() -> dict[str, list[str]]:
+    """A refusal code that names no DV check → the checks whose failure that page is (cases.yaml, security)."""
+    return load_cases()["security"].get("checks_of_refusals") or {}
 
 
 def _patterns(data: dict):
@@ -63,3 +84,12 @@ def _patterns(data: dict):
 
 def case_ids() -> list[str]:
     return list(load_cases()["cases"])
+
+
+def clause_table() -> str:
+    """The clauses of the rules as a Markdown table (docs/faq-clauses.md holds it; a test keeps the two equal)."""
+    data = load_cases()
+    rows = ["| clause | rule says | allowed (let through) | refused |", "|---|---|---|---|"]
+    for clause, entry in data["clauses"].items():
+        rows.append(f"| {clause} | {entry['text']} | {', '.join(entry['allowed'])} | {', '.join(entry['refused'])} |")
+    return "\n".join(rows)

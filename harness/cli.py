@@ -52,6 +52,8 @@ def _main(argv: list[str] | None) -> int:
                    help="use the broker's world as it is: do not bind its mandates to the portal's services")
     r.add_argument("--strict-reasons", action="store_true",
                    help="a hostile answer refused by another check than the catalogue's fails (default: a warning)")
+    r.add_argument("-x", "--exitfirst", action="store_true",
+                   help="start no scenario after the first that fails the run (the rest are not run)")
     r.add_argument("--junit", help="write JUnit XML here")
     r.add_argument("--html", help="write the HTML report here")
     _add_inspect_reproduce(sub)
@@ -78,11 +80,14 @@ def _main(argv: list[str] | None) -> int:
         if args.register:
             _register(args, profile)
         result = run(chosen, profile, broker_url=args.broker_url, portal_url=args.portal_url, workers=args.workers,
-                     expected_failures=xfail, bind_world=not args.keep_world, strict_reasons=args.strict_reasons)
+                     expected_failures=xfail, bind_world=not args.keep_world, strict_reasons=args.strict_reasons,
+                     exitfirst=args.exitfirst)
     except (DataFileError, ServerError, ValueError, HarnessError) as exc:
         print(f"harness: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(report.console(result))
+    if result.not_run:
+        print(f"--exitfirst: stopped after the first failure; {result.not_run} scenarios not run")
     if args.junit:
         report.junit(result, Path(args.junit))
     if args.html:

@@ -75,8 +75,10 @@ def not_refused_as(believed: str | None, codes: list[str], rule: str | None = No
               rule or "an error answer is believed only after the checks that make it this DV's")
 
 
-def refusal_reason(got: str | None, want: str) -> Check:
-    return _c("refusal_reason", got == want, f"refused by check {got}" if got else "no check named", want,
+def refusal_reason(got: str | None, want: str, code: str | None = None) -> Check:
+    """`got`: the check the portal names; None with `code`: a page of a cause that is not that check's."""
+    actual = f"refused by check {got}" if got else f"no check named: refused as {code}" if code else "no check named"
+    return _c("refusal_reason", got == want, actual, want,
               "the catalogue's check is the first a careful DV makes that this answer fails")
 
 

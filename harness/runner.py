@@ -28,6 +28,7 @@ from .servers import Servers, start_pair
 # error, a not-tested or a stale expected failure; 2 bad input; 3 nothing was tested at all.
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOTHING_TESTED = 0, 1, 2, 3
 TESTED = (Verdict.PASSED, Verdict.FAILED, Verdict.ERROR, Verdict.XFAIL, Verdict.XPASS)
+FAILING = (Verdict.FAILED, Verdict.ERROR, Verdict.XPASS, Verdict.NOT_TESTED)
 
 
 class ExpectedFailuresError(DataFileError):
@@ -63,6 +64,7 @@ class RunReport:
     expected_failures: dict[str, str] = field(default_factory=dict)
     services: str = ""  # how the roles view/edit were mapped to the portal's services
     unused_expected: list[str] = field(default_factory=list)  # listed ids that were not in this run
+    not_run: int = 0  # --exitfirst: the scenarios left after the first failure
 
     def count(self, verdict: str) -> int:
         return sum(1 for r in self.results if r.verdict == verdict)
@@ -74,8 +76,7 @@ class RunReport:
     @property
     def ok(self) -> bool:
         """True only when something was tested and nothing failed, errored, was not tested, or passed while listed."""
-        bad = (Verdict.FAILED, Verdict.ERROR, Verdict.XPASS, Verdict.NOT_TESTED)
-        return not self.nothing_tested and not any(r.verdict in bad for r in self.results)
+        return not self.nothing_tested and not any(r.verdict in FAILING for r in self.results)
 
     @property
     def exit_code(self) -> int:
@@ -97,11 +98,12 @@ def _cause(reason: str) -> str:
 def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Profile, *,
         broker_url: str | None = None, portal_url: str | None = None, workers: int = 1,
         expected_failures: dict[str, str] | None = None, portal_args: tuple[str, ...] = (),
-        bind_world: bool = True, strict_reasons: bool = False) -> RunReport:
+        bind_world: bool = True, strict_reasons: bool = False, exitfirst: bool = False) -> RunReport:
     """Run every scenario. Without URLs, each worker starts its own broker and example portal.
 
     `scenarios` may be a function of a broker URL (the security suite reads the broker's catalogue):
-    the first worker with a broker calls it.
+    the first worker with a broker calls it. `exitfirst`: no scenario is started after the first one that fails
+    the run (the rest count as not run).
     """
     if (broker_url is None) != (portal_url is None):
         raise ValueError("give both --broker-url and --portal-url, or neither (the runner starts both)")
@@ -157,6 +159,9 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
                               strict_reasons=strict_reasons).execute()
                 with lock:
                     results.append(_judge(outcome, expected_failures))
+                    if exitfirst and results[-1].verdict in FAILING:
+                        while not todo.empty():
+                            todo.get_nowait()
         except BaseException as exc:  # reported after the threads end, never swallowed
             problems.append(exc)
             ready.set()
@@ -179,7 +184,7 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
            else "the broker's world as it is (not bound to the portal's services)")
     unused = sorted(set(expected_failures) - set(order))
     return RunReport(results, time.monotonic() - started, max(1, workers), profile.name, expected_failures, how,
-                     unused)
+                     unused, not_run=len(listing) - len(results))
 
 
 def _judge(result: ScenarioResult, expected_failures: dict[str, str]) -> ScenarioResult:

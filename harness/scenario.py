@@ -14,7 +14,7 @@ from ehsaml.datafile import DataFile, DataFileError, read_yaml, schema_validator
 SCENARIO_DIR = Path(str(files("harness") / "scenarios" / "faq"))
 _VALIDATOR = schema_validator(Path(__file__).with_name("schemas") / "scenario.schema.json")
 ACTIONS = ("login", "legacy_login", "choose_employer", "change", "grant_access", "confirm_email", "change_grant",
-           "add_kvk", "logout", "seed", "supplier_change")
+           "add_kvk", "logout", "seed", "supplier_change", "revisit_refusal")
 
 
 class ScenarioError(DataFileError):

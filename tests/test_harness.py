@@ -244,3 +244,10 @@ def test_finding_no_scenario_is_an_error_that_names_where_it_looked(tmp_path, ca
     assert f"no scenario files (*.yaml) in {tmp_path}" in capsys.readouterr().err
     assert harness_main(["run", "--scenarios", str(tmp_path / "nope")]) == 2
     assert f"no scenario folder {tmp_path / 'nope'}" in capsys.readouterr().err
+
+
+def test_exitfirst_starts_no_scenario_after_the_first_failure(scenarios, profile):
+    chosen = select(scenarios, ["chain-mandate-view", "login-eh3-employer-edit", "service-edit-allowed"])
+    result = run(chosen, profile, portal_args=("--defect", "view-grants-change"), exitfirst=True)
+    assert [(r.scenario.id, r.verdict) for r in result.results] == [("chain-mandate-view", Verdict.FAILED)]
+    assert result.not_run == 2 and not result.ok

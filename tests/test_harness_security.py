@@ -162,3 +162,30 @@ def test_a_missing_check_masked_by_another_shows_as_a_warning_or_with_strict_rea
         step, check = r.first_failure
         assert (check.check, check.actual, check.expected) == ("refusal_reason", "refused by check audience",
                                                                "assertion_signature")
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_forged_answer_refused_with_a_page_of_another_cause_is_refused_for_another_reason(profile, strict):
+    """With --defect level-page the portal shows "EH3 nodig" for an EH3 answer whose KvK number holds letters: the
+    page names no check, but its cause (a level too low, cases.yaml security.checks_of_refusals) is not the check
+    that should have refused it, and the user would be sent for another means."""
+    result = run(lambda broker: [s for s in fault_scenarios(broker) if s.id == "security-kvk-malformed-letters"],
+                 profile, portal_args=("--defect", "level-page"), strict_reasons=strict)
+    [r] = result.results
+    if not strict:
+        assert r.verdict == Verdict.PASSED
+        assert r.warnings == ["refused for another reason: no check named: refused as level_too_low (the catalogue "
+                              "expects identifier_formats to fail first; a missing check may be masked by another)"]
+    else:
+        assert r.verdict == Verdict.FAILED
+        step, check = r.first_failure
+        assert (check.check, check.actual) == ("refusal_reason", "no check named: refused as level_too_low")
+
+
+def test_a_page_that_names_no_check_passes_when_its_cause_is_the_check(profile):
+    """The example portal refuses a signed answer of level EH2 with its level page, which names no check: that is
+    the level check's page, so even --strict-reasons passes it."""
+    result = run(lambda broker: [s for s in fault_scenarios(broker) if s.id == "security-level-eh2"], profile,
+                 strict_reasons=True)
+    [r] = result.results
+    assert r.verdict == Verdict.PASSED and not r.warnings, (r.verdict, r.warnings)

@@ -88,6 +88,10 @@ def _refusal(result: LoginResult) -> Refused:
         if second == ns.STATUS_REQUEST_UNSUPPORTED:
             return Refused("no_mandate", "login", params, detail=detail, audit_subject=who)
         return Refused("broker_error", "login", params, detail=detail, audit_subject=who)
+    if Defect.LEVEL_PAGE in settings().defects:  # a forged answer's level believed: "get another means"
+        if failure is not None and result.level is not None:
+            return Refused("level_too_low", "login", {"level": result.level.label}, detail="defect level-page",
+                           audit_subject=who)
     if failure is not None and failure.check == "authn_level" and result.level is not None:
         return Refused("level_too_low", "login", {"level": result.level.label}, detail=failure.explain(),
                        audit_subject=who)
