@@ -329,6 +329,8 @@ class Run:
             if var in values:  # the step gives it (a reference that is not there): nothing to find
                 continue
             page = self.browser.get(self.portal + fill(find["get"], values))
+            if page.status >= 400:  # the form's page refused (or is not there): that is what the user sees
+                return page
             m = re.search(fill(find["pattern"], values), page.text)
             if m is None:
                 raise HarnessError(f"{action}: no {var} found on {find['get']} (pattern {find['pattern']!r}, "

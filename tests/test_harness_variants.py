@@ -47,7 +47,7 @@ VARIANTS = {
         "example_portal/refusals.py", '" + RELATIEBEHEERDER[0],', '" + RELATIEBEHEERDER[1],'),
     "add-kvk-not-in-contract-not-a-number": (
         "example_portal/web.py", '{"value": (request.form.get(field) or "")[:40]}', '{"value": (request.form.get(field) and "")[:40]}'),
-    "route-b-grant-confirm-link-damaged": (
+    "route-b-grant-and-confirm-link-damaged": (
         "example_portal/views/toegang.py", "if row is not None else {})", "if not row is not None else {})"),
     "route-b-grant-and-confirm@advisor-name": (
         "example_portal/data.py", "Advisor(row[0], row[1], bool(row[2]))", "Advisor(row[0], row[2], bool(row[2]))"),
@@ -60,7 +60,7 @@ VARIANTS = {
         "example_portal/data.py", "if not 0 <= participant_id <= MAX_ROW_ID:", "if not 0 <= participant_id != MAX_ROW_ID:"),
     "loa-eh2-refused-names-level": (
         "example_portal/refusals.py", "low = [lv for lv in levels if lv < min_level]", "low = [lv for lv in levels if lv > min_level]"),
-    "route-b-grant-confirm-link-scanned": (
+    "route-b-grant-and-confirm-link-scanned": (
         "example_portal/views/toegang.py", 'if request.method == "GET":\n        return render_template("bevestig.html"',
         'if request.method > "GET":\n        return render_template("bevestig.html"'),
     "service-edit-allowed-unknown-participant@bound": (
