@@ -19,8 +19,8 @@ from ehsaml.checks import Check
 
 from . import expect, oracle, paths
 from .brokerapi import Broker, HarnessError, PortalServices, portal_services
-from .cases import checks_of_refusals
 from .browser import Browser, Page, forms_of
+from .cases import checks_of_refusals
 from .profile import CannotDo, Profile, fill, json_field
 from .scenario import Scenario, Step
 
