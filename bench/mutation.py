@@ -205,9 +205,10 @@ def rerun(path: Path, tree: Path, junit: Path, workers: int, timeout: float | No
     chosen = _from_json(data)
     drawable, _, _ = M.population(tree)
     wanted = {(m.file, m.operator, m.original, m.mutated): m for m in chosen if m.outcome == "survived"}
+    places = {(k[0], k[1]) for k in wanted}  # file and operator: only those work items are made again
     for item in drawable:
         spec = item.mutations[0]
-        if (str(spec.module_path), M._short(spec.operator_name)) not in {(k[0], k[1]) for k in wanted}:
+        if (str(spec.module_path), M._short(spec.operator_name)) not in places:
             continue
         try:
             fresh = M.make(item, tree)

@@ -294,7 +294,8 @@ class Run:
 
     def _do_revisit_refusal(self, p: dict) -> Page:
         if self.refusal_url is None:
-            raise HarnessError("revisit_refusal: no step of this scenario was refused before")
+            raise HarnessError("revisit_refusal: no step before showed a refusal on a page reached by GET (a refused "
+                               "form's answer cannot be opened again without sending the form)")
         return self.browser.get(self.refusal_url)
 
     def _do_confirm_email(self, p: dict) -> Page:
@@ -376,7 +377,8 @@ class Run:
             if "refused" in e:
                 checks.append(expect.refused(page, code, shown, self.profile.refusal_statuses, e["refused"],
                                              self.scenario.breaks))
-                self.refusal_url = page.url
+                # a page reached by GET can be opened again; a POST's answer would be the form sent again
+                self.refusal_url = page.url if page.hops and page.hops[-1].method == "GET" else None
                 checks.extend(self._reason(page, w))
                 if "not_refused_as" in e:
                     told = [c for c in e["not_refused_as"] if self.profile.tells_refusal(c)]
