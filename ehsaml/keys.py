@@ -131,7 +131,9 @@ def load_keypair(key_path: str, cert_path: str) -> KeyPair:
     key_pem = Path(key_path).read_bytes()
     cert = load_certificate(cert_path)
     try:
-        private_key = serialization.load_pem_private_key(key_pem, password=None)
+        # OpenSSL's consistency check of the RSA key costs 40 ms per load, at every start of a broker or
+        # portal; the key is the operator's own, and its pairing with the certificate is checked below.
+        private_key = serialization.load_pem_private_key(key_pem, password=None, unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError) as exc:
         raise MetadataError(f"not an unencrypted PEM private key ({exc})", where=key_path) from None
     if not isinstance(private_key, rsa.RSAPrivateKey):

@@ -21,6 +21,7 @@ from ehsaml.dv.login import LoginResult, validate_artifact_login, validate_respo
 from ehsaml.dv.policy import DvPolicy
 from ehsaml.eherkenning import ATTR_BRANCH
 from ehsaml.metadata import EntityMetadata, parse_entity
+from ehsaml.net import loopback_session
 
 from . import dvconfig
 from .refusals import Refused
@@ -72,7 +73,7 @@ class ServiceProvider:
 
     def __post_init__(self):
         self.pending = PendingRequests(self.settings.request_ttl_seconds)
-        self.http = requests.Session()
+        self.http = loopback_session()
         self._hm: EntityMetadata | None = None
         self._lock = threading.Lock()
         self.policy = portal_policy(self.settings, self.keypair)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import requests
+from ehsaml.net import loopback_session
 
 
 class HarnessError(Exception):
@@ -14,7 +14,7 @@ class HarnessError(Exception):
 class Broker:
     def __init__(self, url: str):
         self.url = url.rstrip("/")
-        self.http = requests.Session()  # one keep-alive connection for the control calls of a run
+        self.http = loopback_session()  # one keep-alive connection for the control calls of a run
         self._seen = 0  # the newest journal sequence number read so far (reset keeps the counter going)
         self._known = False
 

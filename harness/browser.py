@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlparse
 
-import requests
-
+from ehsaml.net import loopback_session
 from ehsaml.xml import document_text
 
 SAML_FIELDS = ("SAMLRequest", "SAMLResponse", "SAMLart")
@@ -84,7 +83,7 @@ class Browser:
     """requests.Session that behaves as a browser does with SAML: 30x and auto-post forms are followed."""
 
     def __init__(self, timeout: float = 15):
-        self.session = requests.Session()
+        self.session = loopback_session()
         self.timeout = timeout
 
     def get(self, url: str) -> Page:

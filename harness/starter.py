@@ -21,6 +21,7 @@ import yaml
 from ehsaml import ns
 from ehsaml.errors import MetadataError
 from ehsaml.metadata import EntityMetadata, parse_catalogue, parse_entity
+from ehsaml.net import loopback_session
 
 from .browser import forms_of
 
@@ -52,7 +53,7 @@ class Found:
 
 def explore(portal: str, metadata_path: str | None = None) -> Found:
     found = Found()
-    http = requests.Session()
+    http = loopback_session()
     for path in ([metadata_path] if metadata_path else METADATA_PATHS):
         body = _get(http, portal + path)
         if body is None:
