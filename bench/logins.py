@@ -37,7 +37,10 @@ from harness.servers import free_port  # noqa: E402
 from testdv import dv_catalogue, dv_metadata, portal_keypair  # noqa: E402
 
 from ehsaml import ns  # noqa: E402
-from ehsaml.dv.client import build_authn_request, redirect_url, resolve_artifact  # noqa: E402
+from ehsaml.bindings import soap_envelope  # noqa: E402
+from ehsaml.dv.client import SOAP_ACTION, build_artifact_resolve, build_authn_request, redirect_url, \
+    resolve_artifact  # noqa: E402
+from ehsaml.xml import tostring  # noqa: E402
 from ehsaml.testids import PORTAL_ENTITY_ID  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -80,6 +83,45 @@ def start_pysaml2(workers: int, redis_url: str, log) -> tuple[str, subprocess.Po
                              "pysaml2_broker:create()"], cwd=ROOT, env=env, stdout=log, stderr=log)
     wait_ready(base, proc)
     return base, proc
+
+
+def start_bare(workers: int, answer_file: Path, log) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, BARE_BROKER=f'{{"answer_file": "{answer_file}", "acs": "http://127.0.0.1:1/acs"}}')
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4",
+                             "-b", f"127.0.0.1:{port}", "--chdir", str(HERE), "--log-level", "warning",
+                             "bare_broker:create()"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    wait_ready(base, proc)
+    return base, proc
+
+
+def capture_answer(base: str, path: Path) -> int:
+    """One login at the mock broker; its ArtifactResponse envelope, as sent, goes to `path` (for the bare app)."""
+    keypair = portal_keypair()
+    sso, art_url = f"{base}/saml/sso", f"{base}/saml/artifact"
+    requests.post(f"{base}/_mock/next", json={"person": "anna-de-vries"}, timeout=5).raise_for_status()
+    _, element = build_authn_request(dv=PORTAL_ENTITY_ID, destination=sso, service_index=2)
+    resp = requests.get(redirect_url(sso, element, keypair, "bench"), allow_redirects=False, timeout=10)
+    art = parse_qs(urlparse(resp.headers["Location"]).query)["SAMLart"][0]
+    envelope = soap_envelope(build_artifact_resolve(dv=PORTAL_ENTITY_ID, destination=art_url, artifact=art,
+                                                    keypair=keypair))
+    answer = requests.post(art_url, data=tostring(envelope), timeout=10,
+                           headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": SOAP_ACTION})
+    answer.raise_for_status()
+    path.write_bytes(answer.content)
+    return len(answer.content)
+
+
+def redis_commands(redis: RedisServer) -> int:
+    """Commands the Redis server has processed so far (INFO stats)."""
+    import redis as redis_client
+
+    client = redis_client.Redis.from_url(redis.url)
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
 
 
 def server_cpu_seconds(proc: subprocess.Popen) -> float:
@@ -126,7 +168,8 @@ def _client(urls: list[str], art_url: str, stop_at: float) -> tuple[list[float],
 
 
 def run_load(base: str, *, logins: int, concurrency: int, time_limit: float, queue_answers: bool,
-             proc: subprocess.Popen | None = None) -> dict:
+             proc: subprocess.Popen | None = None, counter=None) -> dict:
+    """`counter`: a function read when the clock starts and when it stops (the store's command count)."""
     keypair = portal_keypair()
     sso, art_url = f"{base}/saml/sso", f"{base}/saml/artifact"
     if queue_answers:
@@ -142,10 +185,12 @@ def run_load(base: str, *, logins: int, concurrency: int, time_limit: float, que
         pool.map(time.sleep, [0.01] * concurrency)  # the processes exist before the clock starts
         stop_at = time.monotonic() + time_limit
         cpu0 = server_cpu_seconds(proc) if proc else 0.0
+        count0 = counter() if counter else 0
         t0 = time.perf_counter()
         parts = pool.starmap(_client, [(chunk, art_url, stop_at) for chunk in chunks])
         elapsed = time.perf_counter() - t0
     server_cpu = server_cpu_seconds(proc) - cpu0 if proc else float("nan")
+    counted = counter() - count0 - 1 if counter else 0  # less the INFO command that read it
     latencies = [x for part in parts for x in part[0]]
     errors = [x for part in parts for x in part[1]]
     client_cpu = sum(part[2] for part in parts)
@@ -155,7 +200,8 @@ def run_load(base: str, *, logins: int, concurrency: int, time_limit: float, que
             "p50": statistics.median(latencies) if latencies else float("nan"),
             "p99": latencies[min(done - 1, int(done * 0.99))] if latencies else float("nan"),
             "limited": done + len(errors) < logins,
-            "server_cpu_ms": server_cpu / max(done, 1) * 1e3, "client_cpu_ms": client_cpu / max(done, 1) * 1e3}
+            "server_cpu_ms": server_cpu / max(done, 1) * 1e3, "client_cpu_ms": client_cpu / max(done, 1) * 1e3,
+            "counted_per_login": counted / max(done, 1)}
 
 
 def crypto_per_login_ms() -> tuple[float, str]:
@@ -211,6 +257,7 @@ def main() -> int:
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     mock_logins, py_logins, limit = (150, 12, 20.0) if args.quick else (800, 40, 60.0)
+    mock_logins = int(os.environ.get("BENCH_LOGINS", mock_logins))
     describe("broker over HTTP: full artifact logins under gunicorn (gthread, 4 threads/worker), Redis store")
     print(f"load: up to {mock_logins} logins per run (pysaml2: {py_logins}), {limit:.0f} s limit, client processes "
           f"= workers + 1 (min 2), each one keep-alive connection, loopback\n")
@@ -220,17 +267,30 @@ def main() -> int:
         log_path = Path(tmp) / "servers.log"
         try:
             with open(log_path, "w") as log:
+                answer_file = Path(tmp) / "answer.xml"
                 for w in counts:
                     base, proc = start_mock(w, redis.url, log)
                     try:
                         run_load(base, logins=20, concurrency=4, time_limit=limit, queue_answers=True)  # warm
+                        if not answer_file.exists():
+                            capture_answer(base, answer_file)
                         requests.post(f"{base}/_mock/reset", timeout=5).raise_for_status()
                         r = run_load(base, logins=mock_logins, concurrency=max(2, w + 1), time_limit=limit,
-                                     queue_answers=True, proc=proc)
+                                     queue_answers=True, proc=proc, counter=lambda: redis_commands(redis))
                     finally:
                         stop_process(proc)
                     results[("mock", w)] = r
                     show("mock broker", w, r)
+                for w in counts:
+                    base, proc = start_bare(w, answer_file, log)
+                    try:
+                        run_load(base, logins=20, concurrency=4, time_limit=limit, queue_answers=False)  # warm
+                        r = run_load(base, logins=mock_logins, concurrency=max(2, w + 1), time_limit=limit,
+                                     queue_answers=False, proc=proc)
+                    finally:
+                        stop_process(proc)
+                    results[("bare", w)] = r
+                    show("bare Flask (floor)", w, r)
                 if not args.no_pysaml2:
                     for w in counts:
                         base, proc = start_pysaml2(w, redis.url, log)
@@ -260,10 +320,16 @@ def main() -> int:
     crypto_ms, how = crypto_per_login_ms()
     print(f"\ncryptography per full login (raw, this machine): {crypto_ms:.2f} ms ({how})")
     for w in counts:
-        m = results.get(("mock", w))
+        m, b = results.get(("mock", w)), results.get(("bare", w))
         if m:
             print(f"workers={w}: server CPU per login {m['server_cpu_ms']:.2f} ms = {m['server_cpu_ms'] / crypto_ms:.2f}x "
-                  f"its cryptography (goal: <= 2x), {m['rate']:.1f} logins/s")
+                  f"its cryptography (goal: <= 2x), {m['rate']:.1f} logins/s, {m['counted_per_login']:.1f} Redis "
+                  f"commands per login")
+        if m and b:
+            rest = m["server_cpu_ms"] - b["server_cpu_ms"] - crypto_ms
+            print(f"           the two requests through gunicorn and Flask alone (bare app): {b['server_cpu_ms']:.2f} ms "
+                  f"= {b['server_cpu_ms'] / crypto_ms:.2f}x the cryptography; the broker's own work beyond both: "
+                  f"{rest:.2f} ms")
     total_errors = sum(len(r["errors"]) for r in results.values())
     print(f"errors in all runs: {total_errors}")
     return 1 if total_errors else 0

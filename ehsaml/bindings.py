@@ -188,16 +188,21 @@ def source_id_of(entity_id: str) -> bytes:
 SOAP_CONTENT_TYPES = ("text/xml", "application/soap+xml")
 
 
-def soap_envelope(body: etree._Element) -> etree._Element:
-    """A SOAP 1.1 envelope around `body`, which keeps its bytes: it is serialised into the envelope's text.
+def soap_envelope_bytes(body: etree._Element | bytes) -> bytes:
+    """The bytes of a SOAP 1.1 envelope around `body` (an element, or its bytes as serialised already).
 
-    Not appended: moving an element into another document, lxml maps every namespace of the subtree onto
-    the first declaration of that namespace URI it finds from the moved element up, so a message nested
-    with other prefixes (a saml2p:Response in an ArtifactResponse) would be re-prefixed, and exc-c14n,
-    which is prefix-sensitive, would break its signature. `body` itself is left as it was."""
-    text = (f'<soap:Envelope xmlns:soap="{ns.SOAP}"><soap:Body>'.encode() + etree.tostring(body)
-            + b"</soap:Body></soap:Envelope>")
-    return parse_own(text, what="SOAP envelope")  # our own bytes around a message made here: no shape limits
+    The body's bytes go into the envelope's text unchanged. Not appended: moving an element into another
+    document, lxml maps every namespace of the subtree onto the first declaration of that namespace URI it
+    finds from the moved element up, so a message nested with other prefixes (a saml2p:Response in an
+    ArtifactResponse) would be re-prefixed, and exc-c14n, which is prefix-sensitive, would break its
+    signature. `body` itself is left as it was."""
+    data = body if isinstance(body, bytes) else etree.tostring(body)
+    return f'<soap:Envelope xmlns:soap="{ns.SOAP}"><soap:Body>'.encode() + data + b"</soap:Body></soap:Envelope>"
+
+
+def soap_envelope(body: etree._Element) -> etree._Element:
+    """The envelope of `soap_envelope_bytes`, parsed (for code that changes it further)."""
+    return parse_own(soap_envelope_bytes(body), what="SOAP envelope")  # our own bytes: no shape limits
 
 
 def soap_body(envelope: etree._Element, *, what: str) -> etree._Element:

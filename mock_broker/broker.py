@@ -115,9 +115,6 @@ class Broker:
     def answer(self, pending: PendingLogin, outcome: Outcome, *, fault: str | None = None) -> Response:
         """Build the Response for `outcome` (with a catalogue fault applied, if given) and send it by the
         pending login's binding."""
-        self.store.take("pending", pending.token)
-        if pending.token:  # Back to the login page later says the login is done, with a way back to the DV
-            self.store.put("finished", pending.token, {"dv": pending.dv}, self.settings.pending_ttl_seconds * 4)
         dv = self.registry.get(pending.dv)
         applied, raw = False, None
         if fault:
@@ -136,13 +133,19 @@ class Broker:
         armed = fault if applied else None  # a fault that was not applied must not act later either
         # a fault in the bytes (DOCTYPE, UTF-16, a second root…) goes out as made; the journal keeps its text
         xml = tostring(response).decode("utf-8") if raw is None else faults.raw_text(raw)
+        # The answer's writes go to the store together, in one round trip, before it leaves: the pending login
+        # ends, Back to its login page later says it is done (with a way back to the DV), and the artifact and
+        # the DV's last answer (for the replay faults, read above) are kept.
+        puts = [("finished", pending.token, {"dv": pending.dv}, self.settings.pending_ttl_seconds * 4)] \
+            if pending.token else []
         if pending.binding == ns.BINDING_ARTIFACT:
             artifact = bindings.Artifact.new(self.settings.entity_id, self.settings.artifact_endpoint_index)
-            self.store.put("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": armed},
-                           self.settings.artifact_ttl_seconds)
             sent = faults.artifact_to_send(self, armed, dv=dv, artifact=artifact.encode())
-            faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
-                                   artifact=artifact.encode())
+            puts += [("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": armed},
+                      self.settings.artifact_ttl_seconds),
+                     faults.remembered_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
+                                              artifact=artifact.encode())]
+            self.store.put_many(puts, discard=[("pending", pending.token)])
             self.log("sent", reason="Response stored for artifact resolution", dv=dv.entity_id,
                      binding=ns.BINDING_ARTIFACT, message=response, xml=xml, artifact=sent, fault=fault,
                      fault_applied=applied if fault else None)
@@ -151,7 +154,9 @@ class Broker:
                 params["RelayState"] = pending.relay_state
             sep = "&" if "?" in pending.acs_url else "?"
             return redirect(pending.acs_url + sep + urlencode(params), code=302)
-        faults.remember_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml, artifact=None)
+        puts.append(faults.remembered_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
+                                             artifact=None))
+        self.store.put_many(puts, discard=[("pending", pending.token)])
         self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
                  message=response, xml=xml, fault=fault, fault_applied=applied if fault else None)
         body = xml.encode("utf-8") if raw is None else raw

@@ -125,6 +125,14 @@ class RedisStore:
     def put(self, kind, key, value, ttl):
         self.client.set(self._item(kind, key), json.dumps(value), px=_ms(ttl))
 
+    def put_many(self, puts, discard=()):
+        pipe = self.client.pipeline(transaction=False)
+        if discard:
+            pipe.delete(*(self._item(kind, key) for kind, key in discard))
+        for kind, key, value, ttl in puts:
+            pipe.set(self._item(kind, key), json.dumps(value), px=_ms(ttl))
+        pipe.execute()
+
     def get(self, kind, key):
         raw = self.client.get(self._item(kind, key))
         return None if raw is None else json.loads(raw)

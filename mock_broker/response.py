@@ -10,7 +10,7 @@ from lxml import etree
 from ehsaml import dsig, ns, timeutil, xenc
 from ehsaml import eherkenning as eh
 from ehsaml.keys import KeyPair
-from ehsaml.xml import parse_xml
+from ehsaml.xml import parse_own
 
 from .authn import PendingLogin
 from .decide import Identity, Outcome
@@ -178,8 +178,8 @@ def build_artifact_response(*, settings: BrokerSettings, keypair: KeyPair, in_re
         # (saml2p:) would be re-prefixed, and exc-c14n, which is prefix-sensitive, would break its signature.
         text = etree.tostring(ar, encoding="unicode")
         closing = text.rindex("</")
-        ar = parse_xml((text[:closing] + etree.tostring(inner, encoding="unicode") + text[closing:]).encode("utf-8"),
-                       what="ArtifactResponse")
+        ar = parse_own(text[:closing] + etree.tostring(inner, encoding="unicode") + text[closing:],
+                       what="ArtifactResponse")  # our own text: no shape limits
     dsig.sign(ar, keypair)
     return ar
 

@@ -24,6 +24,9 @@ class Store(Protocol):
     def get(self, kind: str, key: str) -> dict | None: ...
     def take(self, kind: str, key: str) -> dict | None:
         """Remove and return; of concurrent takers of one key exactly one gets the value."""
+    def put_many(self, puts: list[tuple[str, str, dict, float]], discard: list[tuple[str, str]] = ()) -> None:
+        """Several `put`s (kind, key, value, ttl) and removals (kind, key) in one round trip: the writes of an
+        answer that nothing in the same request reads back."""
     def remember(self, kind: str, key: str, ttl: float) -> bool:
         """Record `key`; True when it was already recorded (a replay)."""
     def enqueue(self, value: dict) -> None: ...
@@ -65,6 +68,14 @@ class MemoryStore:
         with self._lock:
             self._purge()
             self._items[(kind, key)] = (time.monotonic() + ttl, value)
+
+    def put_many(self, puts, discard=()):
+        with self._lock:
+            self._purge()
+            for kind, key in discard:
+                self._items.pop((kind, key), None)
+            for kind, key, value, ttl in puts:
+                self._items[(kind, key)] = (time.monotonic() + ttl, value)
 
     def get(self, kind, key):
         with self._lock:

@@ -40,6 +40,19 @@ def test_put_get_take_once(store):
     assert store.get("artifact", "never") is None and store.take("artifact", "never") is None
 
 
+def test_put_many_writes_and_discards_together(store):
+    store.put("pending", "p1", {"v": 0}, 60)
+    store.put("pending", "keep", {"v": 9}, 60)
+    store.put_many([("finished", "p1", {"dv": "x"}, 60), ("artifact", "a1", {"xml": "<r/>"}, 60),
+                    ("artifact", "short", {"v": 1}, 0.05)], discard=[("pending", "p1"), ("pending", "never")])
+    assert store.get("pending", "p1") is None and store.get("pending", "keep") == {"v": 9}
+    assert store.get("finished", "p1") == {"dv": "x"}
+    assert store.take("artifact", "a1") == {"xml": "<r/>"}
+    time.sleep(0.1)
+    assert store.get("artifact", "short") is None  # each item keeps its own time to live
+    store.put_many([], discard=[])  # nothing to do is no error
+
+
 def test_kinds_are_separate(store):
     store.put("pending", "k", {"v": 1}, 60)
     store.put("artifact", "k", {"v": 2}, 60)

@@ -16,7 +16,7 @@ from ..eherkenning import Level
 from ..errors import MalformedInput, SamlError
 from ..keys import KeyPair
 from ..timeutil import fmt, utcnow
-from ..xml import local_name, parse_xml, tostring
+from ..xml import local_name, parse_xml
 
 SOAP_ACTION = "http://www.oasis-open.org/committees/security"
 MAX_SOAP_ANSWER_BYTES = 1_000_000
@@ -148,11 +148,11 @@ def resolve_artifact(
 
     resolve_id = resolve_id or new_id()
     body = build_artifact_resolve(dv=dv, destination=url, artifact=artifact, keypair=keypair, resolve_id=resolve_id)
-    envelope = bindings.soap_envelope(body)
+    envelope = bindings.soap_envelope_bytes(body)
     headers = {"Content-Type": f"{content_type}; charset=utf-8", "SOAPAction": SOAP_ACTION}
     where = f"ArtifactResolve to {url}"
     try:
-        answer = session_or_requests.post(url, data=tostring(envelope), headers=headers, timeout=timeout)
+        answer = session_or_requests.post(url, data=envelope, headers=headers, timeout=timeout)
     except requests.Timeout:
         raise ArtifactResolutionFailed(f"no answer within {timeout} seconds", where=where) from None
     except requests.RequestException as exc:

@@ -78,10 +78,12 @@ class FaultContext:
         return self.case.params
 
 
-def remember_answer(broker, *, dv: str, request_id: str, response_xml: str, artifact: str | None) -> None:
-    """Keep the last answer per DV: the replay faults send it again."""
-    broker.store.put("last-answer", dv, {"request_id": request_id, "xml": response_xml, "artifact": artifact},
-                     broker.settings.pending_ttl_seconds)
+def remembered_answer(broker, *, dv: str, request_id: str, response_xml: str,
+                      artifact: str | None) -> tuple[str, str, dict, float]:
+    """The store item (kind, key, value, ttl) that keeps the last answer per DV: the replay faults send it again.
+    The caller writes it with the answer's other items, after every fault has read the DV's earlier one."""
+    return ("last-answer", dv, {"request_id": request_id, "xml": response_xml, "artifact": artifact},
+            broker.settings.pending_ttl_seconds)
 
 
 def last_answer(broker, dv: str) -> dict | None:

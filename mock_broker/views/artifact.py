@@ -61,9 +61,10 @@ def resolve():
         broker.log("sent", reason=f"{reason}; fault {fault}: HTTP {answer.status_code}", dv=dv.entity_id, fault=fault,
                    fault_applied=applied)
         return answer
-    broker.log("sent", reason=reason, dv=dv.entity_id, message=answer, binding=ns.BINDING_SOAP, fault=fault,
-               fault_applied=applied)
-    return Response(tostring(bindings.soap_envelope(answer)), mimetype="text/xml")
+    text = tostring(answer)  # once: for the journal and, unchanged, for the envelope
+    broker.log("sent", reason=reason, dv=dv.entity_id, message=answer, xml=text.decode("utf-8"),
+               binding=ns.BINDING_SOAP, fault=fault, fault_applied=applied)
+    return Response(bindings.soap_envelope_bytes(text), mimetype="text/xml")
 
 
 def _take(broker, dv: str, resolve_el):
