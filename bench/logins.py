@@ -8,8 +8,10 @@ loopback with a few threads (each its own keep-alive connection), after the Auth
 signed; it checks that every ArtifactResponse holds a Response with status Success (the signature and
 content checks of a real DV are the test suite's job, and would only take CPU from the two cores the
 broker runs on). Then the same load against a broker made with pysaml2's Server and its default crypto
-backend (bench/pysaml2_broker.py), under the same gunicorn settings and store. Bounded: a number of
-logins per run and a time limit; loopback only.
+backend (bench/pysaml2_broker.py), under the same gunicorn settings and store; and against a bare Flask app
+with the same two requests and answer bytes and no SAML (bench/bare_broker.py), the floor of this server
+stack. Bounded: a number of logins per run and a time limit (BENCH_LOGINS overrides the number, for
+profiling); loopback only.
 """
 
 from __future__ import annotations
@@ -324,7 +326,7 @@ def main() -> int:
         if m:
             print(f"workers={w}: server CPU per login {m['server_cpu_ms']:.2f} ms = {m['server_cpu_ms'] / crypto_ms:.2f}x "
                   f"its cryptography (goal: <= 2x), {m['rate']:.1f} logins/s, {m['counted_per_login']:.1f} Redis "
-                  f"commands per login")
+                  f"commands per login (those its Lua scripts run counted too)")
         if m and b:
             rest = m["server_cpu_ms"] - b["server_cpu_ms"] - crypto_ms
             print(f"           the two requests through gunicorn and Flask alone (bare app): {b['server_cpu_ms']:.2f} ms "
