@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ehsaml.net import loopback_session
+from .httpclient import Client
 
 
 class HarnessError(Exception):
@@ -14,7 +14,7 @@ class HarnessError(Exception):
 class Broker:
     def __init__(self, url: str):
         self.url = url.rstrip("/")
-        self.http = loopback_session()  # one keep-alive connection for the control calls of a run
+        self.http = Client()  # one keep-alive connection for the control calls of a run
         self._seen = 0  # the newest journal sequence number read so far (reset keeps the counter going)
         self._known = False
 

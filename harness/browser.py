@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlparse
 
-from ehsaml.net import loopback_session
 from ehsaml.xml import document_text
+
+from .httpclient import Client
 
 SAML_FIELDS = ("SAMLRequest", "SAMLResponse", "SAMLart")
 MAX_HOPS = 20
@@ -80,10 +81,10 @@ def decode_saml(name: str, value: str) -> str:
 
 
 class Browser:
-    """requests.Session that behaves as a browser does with SAML: 30x and auto-post forms are followed."""
+    """A client that behaves as a browser does with SAML: 30x and auto-post forms are followed, cookies kept."""
 
     def __init__(self, timeout: float = 15):
-        self.session = loopback_session()
+        self.session = Client(cookies=True, timeout=timeout)
         self.timeout = timeout
 
     def get(self, url: str) -> Page:
@@ -95,7 +96,7 @@ class Browser:
     def _go(self, method: str, url: str, data: dict | None) -> Page:
         hops: list[Hop] = []
         for _ in range(MAX_HOPS):
-            resp = self.session.request(method, url, data=data, allow_redirects=False, timeout=self.timeout)
+            resp = self.session.request(method, url, data=data, timeout=self.timeout)
             hops.append(Hop(method, url, resp.status_code, _saml_params(url, data)))
             if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
                 url = urljoin(url, resp.headers["Location"])

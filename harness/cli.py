@@ -13,6 +13,7 @@ from . import report
 from .cases import load_cases
 from .profile import DEFAULT_PROFILE, load_profile
 from .brokerapi import Broker, HarnessError
+from .httpclient import HttpError
 from .runner import EXIT_BAD_INPUT, load_expected_failures, run
 from .scenario import SCENARIO_DIR, load_suite, select
 from .security import fault_scenarios
@@ -82,7 +83,7 @@ def _main(argv: list[str] | None) -> int:
         result = run(chosen, profile, broker_url=args.broker_url, portal_url=args.portal_url, workers=args.workers,
                      expected_failures=xfail, bind_world=not args.keep_world, strict_reasons=args.strict_reasons,
                      exitfirst=args.exitfirst)
-    except (DataFileError, ServerError, ValueError, HarnessError) as exc:
+    except (DataFileError, ServerError, ValueError, HarnessError, HttpError) as exc:
         print(f"harness: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(report.console(result))

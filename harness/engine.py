@@ -13,14 +13,13 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-import requests
-
 from ehsaml.checks import Check
 
 from . import expect, oracle, paths
 from .brokerapi import Broker, HarnessError, PortalServices, portal_services
 from .browser import Browser, Page, forms_of
 from .cases import checks_of_refusals
+from .httpclient import Answer, Client, HttpError
 from .profile import CannotDo, Profile, fill, json_field
 from .scenario import Scenario, Step
 
@@ -82,7 +81,7 @@ class Run:
         self.broker = Broker(broker_url)
         self.portal = portal_url.rstrip("/")
         self.browser = Browser()
-        self.state_http = requests.Session()  # the portal's test-state calls, on a keep-alive connection
+        self.state_http = Client()  # the portal's test-state calls, on a keep-alive connection
         self.services, self.bind_world, self.strict_reasons = services, bind_world, strict_reasons
         self.pseudonyms: list[str] = []
         self.confirm_links: list[str] = []
@@ -106,7 +105,7 @@ class Run:
                     break
         except CannotDo as exc:
             return done(Verdict.SKIPPED, str(exc))
-        except (HarnessError, requests.RequestException) as exc:
+        except (HarnessError, HttpError) as exc:
             return done(Verdict.ERROR, f"harness: {exc}")
         finally:  # a kept-alive connection left open holds a server thread until it is collected
             for http in (self.browser.session, self.state_http, self.broker.http):
@@ -220,7 +219,7 @@ class Run:
         if isinstance(portal, dict):
             self._call_state("seed", json_body=portal)
 
-    def _call_state(self, name: str, json_body: dict | None = None) -> requests.Response:
+    def _call_state(self, name: str, json_body: dict | None = None) -> Answer:
         spec = self.profile.state(name)
         method, path = ("POST", spec["post"]) if "post" in spec else ("GET", spec["get"])
         body = json_body if json_body is not None else spec.get("json")

@@ -13,14 +13,13 @@ import argparse
 import re
 from dataclasses import dataclass
 
-import requests
-
 from ehsaml import ns
 from ehsaml.datafile import DataFileError
 
 from . import oracle, paths
 from .brokerapi import Broker, HarnessError, portal_services
 from .browser import Browser, Page
+from .httpclient import HttpError
 from .profile import CannotDo, Profile, load_profile
 
 # who logs in for each role: the example world's employees of Bakkerij De Vries with that mandate
@@ -207,7 +206,7 @@ def _check(args: argparse.Namespace) -> int:
     except (DataFileError, HarnessError, CannotDo) as exc:
         print(f"harness: {exc}")
         return 2
-    except requests.RequestException as exc:
+    except HttpError as exc:
         print(f"harness: cannot reach the portal or the broker: {exc}")
         return 2
     for line in lines:
