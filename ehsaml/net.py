@@ -5,8 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 
-import requests
-
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -17,13 +15,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def loopback_session() -> requests.Session:
-    """A requests session for this project's own traffic (harness, example portal), all of it to loopback.
+def loopback_session():
+    """A requests session for this project's own client traffic (the example portal's artifact resolution and
+    metadata, `harness init`), all of it to loopback.
 
     It ignores the environment's proxies and ~/.netrc: a proxy would see test traffic that must stay on
-    this machine, a .netrc would add credentials no browser sends, and looking both up on every request
-    cost a tenth of the harness's CPU. A CA bundle named in REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a portal
-    on https with its own certificate) is still used."""
+    this machine, a .netrc would add credentials no browser sends, and looking both up costs on every
+    request. A CA bundle named in REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a portal on https with its own
+    certificate) is still used. (The harness's scenarios use `harness.httpclient`, which does the same.)"""
+    import requests  # only the clients need it, not the servers' start
+
     session = requests.Session()
     session.trust_env = False
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")

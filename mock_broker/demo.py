@@ -13,8 +13,6 @@ import subprocess
 import sys
 import time
 
-import requests
-
 from ehsaml.processes import stop_process
 
 START_TIMEOUT = 30
@@ -90,6 +88,8 @@ def _check_free(host: str, port: int, flag: str) -> None:
 
 
 def _wait_ready(procs: dict, urls: dict) -> None:
+    import requests  # the demo's client calls only: `serve` starts without it
+
     deadline = time.monotonic() + START_TIMEOUT
     waiting = set(procs)
     while waiting:
@@ -108,6 +108,8 @@ def _wait_ready(procs: dict, urls: dict) -> None:
 
 
 def _register(broker: str, portal: str) -> None:
+    import requests
+
     body = {"metadata_url": f"{portal}/saml/metadata", "catalogue_url": f"{portal}/saml/dienstcatalogus"}
     resp = requests.post(f"{broker}/_mock/sps", json=body, timeout=15)
     if resp.status_code != 201:
