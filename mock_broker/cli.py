@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+import threading
 from urllib.parse import urlsplit
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
 from ehsaml.net import is_loopback, serve
 
+from . import faults
 from .demo import add_demo, run_demo
 from .settings import BrokerSettings
 from .world import WorldError
@@ -136,6 +138,8 @@ def _serve(settings: BrokerSettings, args) -> int:
         _gunicorn(settings, bind=f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
                   workers=workers, threads=args.threads)
         return 0
+    # the fault catalogue is read beside the server's start, not at the first fault case or GET /_mock/faults
+    threading.Thread(target=faults.preload, name="fault-catalogue", daemon=True).start()
     serve(app, args.host, args.port)
     return 0
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 from pathlib import Path
 
 from flask import Flask
 
 from ehsaml.eherkenning import Level
 
+from . import faults
 from .app import create_app
 from .settings import BrokerSettings
 
@@ -70,6 +72,7 @@ def create(environ: dict | None = None) -> Flask:
         raise ValueError(f'{ENV}: several workers on a shared store need one "csrf_secret" (any random text of '
                          "16 bytes or more; `mock-broker serve --workers N` makes one)")
     app = create_app(settings)
+    threading.Thread(target=faults.preload, name="fault-catalogue", daemon=True).start()  # as `serve` does
     pid = str(os.getpid())
 
     @app.after_request

@@ -8,10 +8,10 @@ apply → catalogue → mutations → registry.
 
 from .apply import Applied, artifact_to_send, build_response, resolve_answer
 from .catalogue import (CATALOGUE_DIR, CONTROL, DEFAULT_BASE, FAMILIES, CatalogueError, Expect, FaultCase, case_of, catalogue,
-                        load_catalogue)
+                        load_catalogue, preload)
 from .mutations.parser import raw_text
 from .registry import REGISTRY, NotApplicable, Phase, RawDocument, last_answer, remembered_answer
 
 __all__ = ["Applied", "artifact_to_send", "build_response", "resolve_answer", "CATALOGUE_DIR", "CONTROL", "DEFAULT_BASE",
-           "FAMILIES", "CatalogueError", "Expect", "FaultCase", "case_of", "catalogue", "load_catalogue", "REGISTRY",
+           "FAMILIES", "CatalogueError", "Expect", "FaultCase", "case_of", "catalogue", "load_catalogue", "preload", "REGISTRY",
            "NotApplicable", "Phase", "RawDocument", "last_answer", "raw_text", "remembered_answer"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,10 +132,27 @@ def _load_file(path: Path) -> list[FaultCase]:
     return out
 
 
+_LOADING = threading.Lock()
+
+
 @functools.cache
-def catalogue() -> dict[str, FaultCase]:
-    """The built-in catalogue, loaded once per process."""
+def _loaded() -> dict[str, FaultCase]:
     return load_catalogue()
+
+
+def catalogue() -> dict[str, FaultCase]:
+    """The built-in catalogue, loaded once per process (a second caller waits for the first's load)."""
+    with _LOADING:
+        return _loaded()
+
+
+def preload() -> None:
+    """Load the catalogue now, off the request path (the broker starts this beside its start-up): the first
+    fault case or `GET /_mock/faults` then finds it read. A broken catalogue is named there, not here."""
+    try:
+        catalogue()
+    except CatalogueError:
+        pass
 
 
 def case_of(fault_id: str) -> FaultCase:
