@@ -270,40 +270,36 @@ def main() -> int:
         try:
             with open(log_path, "w") as log:
                 answer_file = Path(tmp) / "answer.xml"
-                for w in counts:
-                    base, proc = start_mock(w, redis.url, log)
-                    try:
-                        run_load(base, logins=20, concurrency=4, time_limit=limit, queue_answers=True)  # warm
-                        if not answer_file.exists():
-                            capture_answer(base, answer_file)
-                        requests.post(f"{base}/_mock/reset", timeout=5).raise_for_status()
-                        r = run_load(base, logins=mock_logins, concurrency=max(2, w + 1), time_limit=limit,
-                                     queue_answers=True, proc=proc, counter=lambda: redis_commands(redis))
-                    finally:
-                        stop_process(proc)
-                    results[("mock", w)] = r
-                    show("mock broker", w, r)
-                for w in counts:
-                    base, proc = start_bare(w, answer_file, log)
-                    try:
-                        run_load(base, logins=20, concurrency=4, time_limit=limit, queue_answers=False)  # warm
-                        r = run_load(base, logins=mock_logins, concurrency=max(2, w + 1), time_limit=limit,
-                                     queue_answers=False, proc=proc)
-                    finally:
-                        stop_process(proc)
-                    results[("bare", w)] = r
-                    show("bare Flask (floor)", w, r)
-                if not args.no_pysaml2:
+
+                def measure(kind: str, label: str, start, *, logins: int, warm: int, queue: bool, between=None,
+                            counter=None) -> None:
+                    """Start a server with w workers, warm it, run the measured load, stop it; show the result."""
                     for w in counts:
-                        base, proc = start_pysaml2(w, redis.url, log)
+                        base, proc = start(w)
                         try:
-                            run_load(base, logins=2, concurrency=2, time_limit=limit, queue_answers=False)  # warm
-                            r = run_load(base, logins=py_logins, concurrency=max(2, w + 1), time_limit=limit,
-                                         queue_answers=False, proc=proc)
+                            run_load(base, logins=warm, concurrency=min(warm, 4), time_limit=limit,
+                                     queue_answers=queue)
+                            if between:
+                                between(base)
+                            r = run_load(base, logins=logins, concurrency=max(2, w + 1), time_limit=limit,
+                                         queue_answers=queue, proc=proc, counter=counter)
                         finally:
                             stop_process(proc)
-                        results[("pysaml2", w)] = r
-                        show("pysaml2 (xmlsec1)", w, r)
+                        results[(kind, w)] = r
+                        show(label, w, r)
+
+                def capture_then_reset(base: str) -> None:
+                    if not answer_file.exists():  # the bare app's answer: the mock's own, as sent
+                        capture_answer(base, answer_file)
+                    requests.post(f"{base}/_mock/reset", timeout=5).raise_for_status()
+
+                measure("mock", "mock broker", lambda w: start_mock(w, redis.url, log), logins=mock_logins, warm=20,
+                        queue=True, between=capture_then_reset, counter=lambda: redis_commands(redis))
+                measure("bare", "bare Flask (floor)", lambda w: start_bare(w, answer_file, log), logins=mock_logins,
+                        warm=20, queue=False)
+                if not args.no_pysaml2:
+                    measure("pysaml2", "pysaml2 (xmlsec1)", lambda w: start_pysaml2(w, redis.url, log),
+                            logins=py_logins, warm=2, queue=False)
         except Exception:
             print(log_path.read_text()[-3000:], file=sys.stderr)
             raise
