@@ -90,6 +90,16 @@ def test_cookies_are_kept_and_sent_only_where_their_path_allows(server):
     assert sorted(_Handler.seen[2]["cookie"].split("; ")) == ["other=1", "session=abc"]
 
 
+def test_cookies_work_for_a_portal_reached_as_localhost(server):
+    url, _ = server
+    url = url.replace("127.0.0.1", "localhost")  # http.cookiejar treats a dotless host specially
+    client = Client(cookies=True)
+    client.get(url + "/set")
+    client.get(url + "/page")
+    client.close()
+    assert _Handler.seen[1]["cookie"] == "session=abc"
+
+
 def test_a_client_without_cookies_sends_none(server):
     url, _ = server
     client = Client()
