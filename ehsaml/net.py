@@ -27,10 +27,15 @@ def loopback_session():
 
     session = requests.Session()
     session.trust_env = False
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    bundle = ca_bundle()
     if bundle:
         session.verify = bundle
     return session
+
+
+def ca_bundle() -> str | None:
+    """The CA bundle the environment names for HTTPS clients (REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE), if any."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
 def serve(app, host: str, port: int, *, threads: int = 8) -> None:

@@ -2,7 +2,7 @@
 
 Not `requests`: a scenario makes a dozen requests (its logins, the pages, `/whoami`, the broker's journal)
 and `requests` cost the harness 0.6 ms of CPU each, `http.client` 0.15 ms; on two cores the harness shares
-with the broker and the portal, that was a tenth of a suite's time. What the harness needs is small: no
+with the broker and the portal, that was a fifth of a suite's time. What the harness needs is small: no
 redirects followed here (the Browser follows them, recording every hop), forms and JSON bodies, cookies
 (`http.cookiejar`, the jar and policy `requests` uses too), time-outs, and HTTPS with a CA bundle given in
 `REQUESTS_CA_BUNDLE` or `CURL_CA_BUNDLE`. Like `ehsaml.net.loopback_session`, it reads no proxy settings
@@ -15,11 +15,12 @@ import email.message
 import http.client
 import http.cookiejar
 import json as jsonlib
-import os
 import socket
 import ssl
 import urllib.request
 from urllib.parse import quote, urlencode, urlsplit
+
+from ehsaml.net import ca_bundle
 
 USER_AGENT = "eherkenning-harness"
 # A connection the server closed while it sat idle fails on its next use; that request is sent again once,
@@ -138,9 +139,8 @@ class Client:
     def _connect(self, key: tuple[str, str, int]) -> http.client.HTTPConnection:
         scheme, host, port = key
         if scheme == "https":
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             return http.client.HTTPSConnection(host, port, timeout=self.timeout,
-                                               context=ssl.create_default_context(cafile=bundle or None))
+                                               context=ssl.create_default_context(cafile=ca_bundle()))
         return http.client.HTTPConnection(host, port, timeout=self.timeout)
 
     def _drop(self, key) -> None:
