@@ -41,8 +41,8 @@ class HttpTimeout(HttpError):
 class Answer:
     """An HTTP answer, read whole: `status_code`, `headers` (case-insensitive), `content`, `text`, `json()`."""
 
-    def __init__(self, url: str, status: int, headers: email.message.Message, content: bytes):
-        self.url, self.status_code, self.headers, self.content = url, status, headers, content
+    def __init__(self, status: int, headers: email.message.Message, content: bytes):
+        self.status_code, self.headers, self.content = status, headers, content
 
     @property
     def text(self) -> str:
@@ -82,7 +82,7 @@ class Client:
         return self.request("POST", url, **kw)
 
     def request(self, method: str, url: str, *, data: dict | None = None, json=None, params: dict | None = None,
-                headers: dict | None = None, timeout: float | None = None) -> Answer:
+                timeout: float | None = None) -> Answer:
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         parts = urlsplit(url)
@@ -98,7 +98,6 @@ class Client:
             send["Content-Type"] = "application/x-www-form-urlencoded"
         if method not in ("GET", "HEAD") or body is not None:
             send["Content-Length"] = str(len(body or b""))
-        send.update(headers or {})
         cookie_request = None
         if self.cookies is not None:
             cookie_request = urllib.request.Request(url, method=method)
@@ -131,7 +130,7 @@ class Client:
                 raise HttpError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
         if resp.will_close:
             self._drop(key)
-        answer = Answer(url, resp.status, resp.msg, content)
+        answer = Answer(resp.status, resp.msg, content)
         if cookie_request is not None:
             self.cookies.extract_cookies(_Info(resp.msg), cookie_request)
         return answer

@@ -138,14 +138,16 @@ class Broker:
         # the DV's last answer (for the replay faults, read above) are kept.
         puts = [("finished", pending.token, {"dv": pending.dv}, self.settings.pending_ttl_seconds * 4)] \
             if pending.token else []
+        artifact = None
         if pending.binding == ns.BINDING_ARTIFACT:
             artifact = bindings.Artifact.new(self.settings.entity_id, self.settings.artifact_endpoint_index)
             sent = faults.artifact_to_send(self, armed, dv=dv, artifact=artifact.encode())
-            puts += [("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": armed},
-                      self.settings.artifact_ttl_seconds),
-                     faults.remembered_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
-                                              artifact=artifact.encode())]
-            self.store.put_many(puts, discard=[("pending", pending.token)])
+            puts.append(("artifact", artifact.message_handle.hex(), {"dv": dv.entity_id, "xml": xml, "fault": armed},
+                         self.settings.artifact_ttl_seconds))
+        puts.append(faults.remembered_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
+                                             artifact=artifact.encode() if artifact else None))
+        self.store.put_many(puts, discard=[("pending", pending.token)])
+        if artifact is not None:
             self.log("sent", reason="Response stored for artifact resolution", dv=dv.entity_id,
                      binding=ns.BINDING_ARTIFACT, message=response, xml=xml, artifact=sent, fault=fault,
                      fault_applied=applied if fault else None)
@@ -154,9 +156,6 @@ class Broker:
                 params["RelayState"] = pending.relay_state
             sep = "&" if "?" in pending.acs_url else "?"
             return redirect(pending.acs_url + sep + urlencode(params), code=302)
-        puts.append(faults.remembered_answer(self, dv=dv.entity_id, request_id=pending.request_id, response_xml=xml,
-                                             artifact=None))
-        self.store.put_many(puts, discard=[("pending", pending.token)])
         self.log("sent", reason="Response sent by HTTP-POST", dv=dv.entity_id, binding=ns.BINDING_POST,
                  message=response, xml=xml, fault=fault, fault_applied=applied if fault else None)
         body = xml.encode("utf-8") if raw is None else raw

@@ -160,7 +160,7 @@ def test_the_answer_text_is_decoded_by_its_charset(server):
     assert answer.headers.get("content-type") == "text/html; charset=utf-8"  # headers are case-insensitive
 
 
-def test_a_slow_server_is_a_timeout_and_a_closed_port_an_error(server):
+def test_a_slow_server_is_a_timeout_a_closed_port_and_a_non_http_url_errors(server):
     url, httpd = server
     client = Client(timeout=0.3)
     with pytest.raises(HttpTimeout, match="no answer within 0.3 s"):
