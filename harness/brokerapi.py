@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .httpclient import Client
+from .httpclient import Client, Connections
 
 
 class HarnessError(Exception):
@@ -12,9 +12,9 @@ class HarnessError(Exception):
 
 
 class Broker:
-    def __init__(self, url: str):
+    def __init__(self, url: str, connections: Connections | None = None):
         self.url = url.rstrip("/")
-        self.http = Client()  # one keep-alive connection for the control calls of a run
+        self.http = Client(connections=connections)  # keep-alive: the control calls of a run on one connection
         self._seen = 0  # the newest journal sequence number read so far (reset keeps the counter going)
         self._known = False
 

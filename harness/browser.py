@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 
 from ehsaml.xml import document_text
 
-from .httpclient import Client
+from .httpclient import Client, Connections
 
 SAML_FIELDS = ("SAMLRequest", "SAMLResponse", "SAMLart")
 MAX_HOPS = 20
@@ -83,8 +83,8 @@ def decode_saml(name: str, value: str) -> str:
 class Browser:
     """A client that behaves as a browser does with SAML: 30x and auto-post forms are followed, cookies kept."""
 
-    def __init__(self, timeout: float = 15):
-        self.session = Client(cookies=True, timeout=timeout)
+    def __init__(self, timeout: float = 15, connections: Connections | None = None):
+        self.session = Client(cookies=True, timeout=timeout, connections=connections)
         self.timeout = timeout
 
     def get(self, url: str) -> Page:

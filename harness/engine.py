@@ -19,7 +19,7 @@ from . import expect, oracle, paths
 from .brokerapi import Broker, HarnessError, PortalServices, portal_services
 from .browser import Browser, Page, forms_of
 from .cases import checks_of_refusals
-from .httpclient import Answer, Client, HttpError
+from .httpclient import Answer, Client, Connections, HttpError
 from .profile import CannotDo, Profile, fill, json_field
 from .scenario import Scenario, Step
 
@@ -73,15 +73,18 @@ class Run:
 
     `services` maps the FAQ's roles to the portal's services; with `bind_world` (the default) the world's
     mandates are made to name them after each reset. `strict_reasons`: a hostile answer refused by another
-    check than the catalogue's is a failure, not a warning."""
+    check than the catalogue's is a failure, not a warning. `connections`: keep-alive connections to reuse
+    (a runner worker's, shared by the scenarios it runs one after the other); the browser's cookies are
+    always its own."""
 
     def __init__(self, scenario: Scenario, profile: Profile, broker_url: str, portal_url: str, *,
-                 services: PortalServices | None = None, bind_world: bool = True, strict_reasons: bool = False):
+                 services: PortalServices | None = None, bind_world: bool = True, strict_reasons: bool = False,
+                 connections: Connections | None = None):
         self.scenario, self.profile = scenario, profile
-        self.broker = Broker(broker_url)
+        self.broker = Broker(broker_url, connections)
         self.portal = portal_url.rstrip("/")
-        self.browser = Browser()
-        self.state_http = Client()  # the portal's test-state calls, on a keep-alive connection
+        self.browser = Browser(connections=connections)
+        self.state_http = Client(connections=connections)  # the portal's test-state calls, kept alive
         self.services, self.bind_world, self.strict_reasons = services, bind_world, strict_reasons
         self.pseudonyms: list[str] = []
         self.confirm_links: list[str] = []
@@ -107,7 +110,7 @@ class Run:
             return done(Verdict.SKIPPED, str(exc))
         except (HarnessError, HttpError) as exc:
             return done(Verdict.ERROR, f"harness: {exc}")
-        finally:  # a kept-alive connection left open holds a server thread until it is collected
+        finally:  # a kept-alive connection left open holds a server thread until it is collected (not shared ones)
             for http in (self.browser.session, self.state_http, self.broker.http):
                 http.close()
         for r in results:

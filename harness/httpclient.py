@@ -67,13 +67,37 @@ class _Info:
         return self._headers
 
 
-class Client:
-    """One keep-alive connection per origin; with `cookies`, a cookie jar as a browser keeps one."""
+class Connections:
+    """Keep-alive connections, one per origin, for one thread at a time.
 
-    def __init__(self, *, cookies: bool = False, timeout: float = 15):
+    Clients may share them: a runner worker gives one set to every scenario it runs, so that a scenario's
+    browser (with its own, fresh cookie jar) and its control calls do not open new TCP connections, as a
+    browser keeps its connections across tabs. Connections hold no state of a scenario; cookies are the
+    Client's."""
+
+    def __init__(self):
+        self.open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+
+    def drop(self, key) -> None:
+        conn = self.open.pop(key, None)
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        """Close every connection (a kept-alive connection left open holds a server thread until collected)."""
+        for key in list(self.open):
+            self.drop(key)
+
+
+class Client:
+    """Keep-alive connections (its own, or `connections` shared); with `cookies`, a cookie jar as a browser keeps one."""
+
+    def __init__(self, *, cookies: bool = False, timeout: float = 15, connections: Connections | None = None):
         self.timeout = timeout
         self.cookies = http.cookiejar.CookieJar() if cookies else None
-        self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._owns = connections is None
+        self._pool = connections or Connections()
+        self._connections = self._pool.open
 
     def get(self, url: str, **kw) -> Answer:
         return self.request("GET", url, **kw)
@@ -143,14 +167,12 @@ class Client:
         return http.client.HTTPConnection(host, port, timeout=self.timeout)
 
     def _drop(self, key) -> None:
-        conn = self._connections.pop(key, None)
-        if conn is not None:
-            conn.close()
+        self._pool.drop(key)
 
     def close(self) -> None:
-        """Close every connection (a kept-alive connection left open holds a server thread until collected)."""
-        for key in list(self._connections):
-            self._drop(key)
+        """Close its own connections; shared ones are closed by their owner (Connections.close)."""
+        if self._owns:
+            self._pool.close()
 
     def __del__(self):  # a client dropped without close() (a Broker made for one call) closes its sockets
         self.close()

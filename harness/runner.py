@@ -20,6 +20,7 @@ from ehsaml.datafile import DataFileError, read_yaml
 
 from .brokerapi import Broker, PortalServices, portal_services
 from .engine import Run, ScenarioResult, Verdict
+from .httpclient import Connections
 from .profile import Profile
 from .scenario import Scenario
 from .servers import Servers, start_pair
@@ -139,6 +140,7 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
 
     def worker(mine: queue.Queue | None = None):
         servers: Servers | None = None
+        connections = Connections()  # this worker's scenarios run one after the other on the same connections
         try:
             if broker_url is None:
                 servers = start_pair(profile.data.get("metadata", "/saml/metadata"), profile.data.get("catalogue"),
@@ -156,7 +158,7 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
                 except queue.Empty:
                     return
                 outcome = Run(scenario, profile, b, p, services=services, bind_world=bind_world,
-                              strict_reasons=strict_reasons).execute()
+                              strict_reasons=strict_reasons, connections=connections).execute()
                 with lock:
                     results.append(_judge(outcome, expected_failures))
                     if exitfirst and results[-1].verdict in FAILING:
@@ -166,6 +168,7 @@ def run(scenarios: list[Scenario] | Callable[[str], list[Scenario]], profile: Pr
             problems.append(exc)
             ready.set()
         finally:
+            connections.close()
             if servers is not None:
                 servers.stop()
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from harness.browser import Browser
-from harness.httpclient import Client, HttpError, HttpTimeout
+from harness.httpclient import Client, Connections, HttpError, HttpTimeout
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -129,6 +129,22 @@ def test_one_connection_is_kept_alive_for_an_origin(server):
     for _ in range(3):
         assert client.get(url + "/x").status_code == 200
     client.close()
+    assert len({s["port"] for s in _Handler.seen}) == 1
+
+
+def test_clients_sharing_connections_reuse_them_but_keep_their_own_cookies(server):
+    # a runner worker's scenarios, one after the other: one TCP connection, no cookie carried over
+    url, _ = server
+    shared = Connections()
+    first = Client(cookies=True, connections=shared)
+    first.get(url + "/set")
+    first.close()  # a scenario's end closes nothing it shares
+    second = Client(cookies=True, connections=shared)
+    second.get(url + "/page")
+    assert len(shared.open) == 1
+    shared.close()
+    assert not shared.open
+    assert _Handler.seen[1]["cookie"] is None
     assert len({s["port"] for s in _Handler.seen}) == 1
 
 
