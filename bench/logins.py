@@ -17,6 +17,7 @@ profiling); loopback only.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import statistics
@@ -78,8 +79,9 @@ def start_mock(workers: int, redis_url: str, log) -> tuple[str, subprocess.Popen
 def start_pysaml2(workers: int, redis_url: str, log) -> tuple[str, subprocess.Popen]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYSAML2_BROKER=f'{{"base_url": "{base}", "store_url": "{redis_url}"}}',
-               PYTHONWARNINGS="ignore")
+    # its workers write pysaml2's metadata file beside the run's log, in the run's temporary folder
+    opts = {"base_url": base, "store_url": redis_url, "workdir": str(Path(log.name).parent)}
+    env = dict(os.environ, PYSAML2_BROKER=json.dumps(opts), PYTHONWARNINGS="ignore")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4",
                              "-b", f"127.0.0.1:{port}", "--chdir", str(HERE), "--log-level", "warning",
                              "pysaml2_broker:create()"], cwd=ROOT, env=env, stdout=log, stderr=log)

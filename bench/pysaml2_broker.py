@@ -104,7 +104,12 @@ def create() -> Flask:
     opts = json.loads(os.environ.get(ENV, "{}"))
     settings = BrokerSettings(base_url=opts.get("base_url", "http://127.0.0.1:8490"), metadata_dir=None)
     store = open_store(opts.get("store_url", "memory"), base_url="pysaml2:" + settings.base_url)
-    server = make_server(settings, Path(tempfile.mkdtemp(prefix="pysaml2-broker-")))
+    if opts.get("workdir"):  # a folder of this worker's own in the bench's temporary folder, gone with it
+        workdir = Path(opts["workdir"]) / f"pysaml2-worker-{os.getpid()}"
+        workdir.mkdir()
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="pysaml2-broker-"))
+    server = make_server(settings, workdir)
     portal_cert = str(CERTS / "portal.TEST-ONLY.crt")
     app = Flask(__name__)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -76,15 +77,22 @@ class Servers:
     portal_url: str
     processes: list[Process] = field(default_factory=list)
     workdir: Path | None = None
+    own_workdir: bool = False  # made by start_pair: removed at stop (a given folder is the caller's)
 
     def stop(self) -> None:
         for p in self.processes:
             p.stop()
+        if self.own_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def start_pair(profile_metadata: str = "/saml/metadata", profile_catalogue: str | None = "/saml/dienstcatalogus",
                workdir: Path | None = None, portal_args: tuple[str, ...] = ()) -> Servers:
-    """Broker and example portal on free ports; the portal registered with the broker through the control API."""
+    """Broker and example portal on free ports; the portal registered with the broker through the control API.
+
+    Without `workdir`, their logs and the portal's database go to a temporary folder that stop() removes; when
+    they fail to start, it stays, for the log the error names."""
+    own = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="harness-"))
     bport, pport = free_port(), free_port()
     broker_url, portal_url = f"http://127.0.0.1:{bport}", f"http://127.0.0.1:{pport}"
@@ -104,7 +112,7 @@ def start_pair(profile_metadata: str = "/saml/metadata", profile_catalogue: str 
         for p in processes:
             p.stop()
         raise
-    return Servers(broker_url, portal_url, processes, workdir)
+    return Servers(broker_url, portal_url, processes, workdir, own_workdir=own)
 
 
 def register(broker_url: str, metadata_url: str, catalogue_url: str | None) -> None:

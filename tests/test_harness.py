@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -14,6 +15,7 @@ from harness.engine import Verdict
 from harness.profile import ProfileError, load_profile
 from harness.runner import ExpectedFailuresError, load_expected_failures, run
 from harness.scenario import SCENARIO_DIR, ScenarioError, load_all, load_scenario, load_suite, select
+from harness.servers import ServerError, start_pair
 
 def faq_case_ids() -> set[str]:
     """The cases of the project's own FAQ catalogue (harness/cases.yaml)."""
@@ -251,3 +253,19 @@ def test_exitfirst_starts_no_scenario_after_the_first_failure(scenarios, profile
     result = run(chosen, profile, portal_args=("--defect", "view-grants-change"), exitfirst=True)
     assert [(r.scenario.id, r.verdict) for r in result.results] == [("chain-mandate-view", Verdict.FAILED)]
     assert result.not_run == 2 and not result.ok
+
+
+def test_a_run_leaves_no_folder_of_its_servers_behind(scenarios, profile, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where start_pair makes its folders
+    result = run(select(scenarios, ["login-eh4-accepted"]), profile)
+    assert result.ok
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_servers_that_fail_to_start_keep_the_log_the_error_names(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ServerError, match="portal stopped at start") as failed:
+        start_pair(portal_args=("--defect", "no-such-defect"))
+    (folder,) = tmp_path.iterdir()
+    assert "no-such-defect" in (folder / "portal.log").read_text()
+    assert "no-such-defect" in str(failed.value)
