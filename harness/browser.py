@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -14,6 +15,7 @@ from .httpclient import Client, Connections
 
 SAML_FIELDS = ("SAMLRequest", "SAMLResponse", "SAMLart")
 MAX_HOPS = 20
+_FORM_TAG = re.compile(r"<form", re.IGNORECASE)  # no such tag, no form: the parser need not read the page
 
 
 @dataclass
@@ -61,6 +63,8 @@ class _Forms(HTMLParser):
 
 
 def forms_of(html: str) -> list[dict]:
+    if not _FORM_TAG.search(html):
+        return []
     parser = _Forms()
     parser.feed(html)
     return parser.forms

@@ -15,6 +15,8 @@ import requests
 
 from ehsaml.processes import stop_process
 
+from . import preload
+
 START_TIMEOUT = 30
 # The example portal the runner starts gives up an artifact resolution after 2 s (its own default is 5):
 # the time-out case (a broker answering after 8 s) proves it gives up, and waits 2 s, not 5, in a lane of its own.
@@ -35,15 +37,21 @@ def free_port() -> int:
 class Process:
     name: str
     url: str
-    proc: subprocess.Popen
+    proc: subprocess.Popen | preload.Child
     log: Path
 
     def stop(self) -> None:
-        stop_process(self.proc)
+        if isinstance(self.proc, preload.Child):
+            self.proc.stop()
+        else:
+            stop_process(self.proc)
 
 
-def _spawn(name: str, args: list[str], url: str, workdir: Path) -> Process:
+def _spawn(name: str, args: list[str], url: str, workdir: Path, preloaded: bool) -> Process:
+    """`python -m <args>`, or the same forked from the preloaded interpreter (harness.preload)."""
     log = workdir / f"{name}.log"
+    if preloaded:
+        return Process(name, url, preload.shared().spawn(args[0], args[1:], str(log)), log)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
     return Process(name, url, proc, log)
@@ -66,7 +74,7 @@ def _wait_ready(started: list[Process], ready_path: str) -> None:
             raise ServerError(f"{waiting[0].name} did not answer at {waiting[0].url}{ready_path} within "
                               f"{START_TIMEOUT} s; see {waiting[0].log}")
         if waiting:
-            time.sleep(0.05)
+            time.sleep(0.02)
 
 
 @dataclass
@@ -87,11 +95,13 @@ class Servers:
 
 
 def start_pair(profile_metadata: str = "/saml/metadata", profile_catalogue: str | None = "/saml/dienstcatalogus",
-               workdir: Path | None = None, portal_args: tuple[str, ...] = ()) -> Servers:
+               workdir: Path | None = None, portal_args: tuple[str, ...] = (),
+               preloaded: bool = preload.AVAILABLE) -> Servers:
     """Broker and example portal on free ports; the portal registered with the broker through the control API.
 
     Without `workdir`, their logs and the portal's database go to a temporary folder that stop() removes; when
-    they fail to start, it stays, for the log the error names."""
+    they fail to start, it stays, for the log the error names. `preloaded`: forked from the harness's
+    preloading process (harness.preload; the default on Linux), else each started as `python -m`."""
     own = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="harness-"))
     bport, pport = free_port(), free_port()
@@ -99,10 +109,11 @@ def start_pair(profile_metadata: str = "/saml/metadata", profile_catalogue: str 
     # Both at once (the portal reads the broker's metadata only at its first login): start-up is one
     # interpreter's imports, not two in a row.
     processes = [
-        _spawn("broker", ["mock_broker.cli", "serve", "--port", str(bport), "--metadata-dir", ""], broker_url, workdir),
+        _spawn("broker", ["mock_broker.cli", "serve", "--port", str(bport), "--metadata-dir", ""], broker_url, workdir,
+               preloaded),
         _spawn("portal", ["example_portal.cli", "serve", "--port", str(pport), "--testing",
                           "--db", str(workdir / "portal.sqlite3"), "--broker-metadata", f"{broker_url}/saml/metadata",
-                          "--artifact-timeout", str(ARTIFACT_TIMEOUT), *portal_args], portal_url, workdir),
+                          "--artifact-timeout", str(ARTIFACT_TIMEOUT), *portal_args], portal_url, workdir, preloaded),
     ]
     try:
         _wait_ready(processes, "/saml/metadata")

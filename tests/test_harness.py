@@ -262,10 +262,11 @@ def test_a_run_leaves_no_folder_of_its_servers_behind(scenarios, profile, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_servers_that_fail_to_start_keep_the_log_the_error_names(tmp_path, monkeypatch):
+@pytest.mark.parametrize("preloaded", [True, False], ids=["forked-from-the-preloader", "python-m"])
+def test_servers_that_fail_to_start_keep_the_log_the_error_names(tmp_path, monkeypatch, preloaded):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with pytest.raises(ServerError, match="portal stopped at start") as failed:
-        start_pair(portal_args=("--defect", "no-such-defect"))
+    with pytest.raises(ServerError, match=r"portal stopped at start \(exit 2\)") as failed:
+        start_pair(portal_args=("--defect", "no-such-defect"), preloaded=preloaded)
     (folder,) = tmp_path.iterdir()
     assert "no-such-defect" in (folder / "portal.log").read_text()
     assert "no-such-defect" in str(failed.value)
