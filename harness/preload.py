@@ -6,6 +6,7 @@ shared with the scenarios. Forked from a process that holds those imports, each 
 ready in about 0.1 s, as gunicorn's `--preload` starts its workers. Each server is still a process of its
 own, with its own memory after the fork, serving real HTTP on its own loopback port.
 
+A module may offer `warm_up()`, run once here before any fork (the broker reads its fault catalogue).
 The preloading process (`python -m harness.preload`) is single-threaded (forking a process with threads
 is unsafe), is started once per harness process on first use, and takes one JSON line per request on
 stdin: `spawn` (module, arguments, log file, working folder, environment) → the child's pid; `poll` →
@@ -85,7 +86,9 @@ def _exit_code(status: int) -> int:
 def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the servers; this process ends with stdin
     for module in MODULES:
-        importlib.import_module(module)
+        warm_up = getattr(importlib.import_module(module), "warm_up", None)  # what every child would read again
+        if warm_up is not None:
+            warm_up()
     done: dict[int, int] = {}
 
     def reap(pid: int, block: bool) -> int | None:

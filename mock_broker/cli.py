@@ -67,6 +67,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-control-api", action="store_true", help="switch off /_mock/ (the harness needs it)")
 
 
+def warm_up() -> None:
+    """Read now what every broker process reads at start (the fault catalogue): a process forked from this
+    one (the harness's preloader, harness.preload) finds it read."""
+    faults.preload()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mock-broker", description=BANNER)
     sub = parser.add_subparsers(dest="command", required=True)
