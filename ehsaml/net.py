@@ -38,6 +38,13 @@ def ca_bundle() -> str | None:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
+def server_module():
+    """waitress, imported when a process is to serve (the command-line tools' other commands do without)."""
+    import waitress
+
+    return waitress
+
+
 def serve(app, host: str, port: int, *, threads: int = 8) -> None:
     """Serve a WSGI app over HTTP/1.1 with keep-alive (waitress, threaded, one process).
 
@@ -46,8 +53,7 @@ def serve(app, host: str, port: int, *, threads: int = 8) -> None:
     connection, a thread and that wait on every request."""
     import logging
 
-    import waitress
-
+    waitress = server_module()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
     waitress.serve(app, host=host.strip("[]"), port=port, threads=threads, ident="eherkenning-mock",
                    clear_untrusted_proxy_headers=True, _quiet=True)

@@ -41,6 +41,12 @@ def _settings(args) -> PortalSettings:
     return PortalSettings(**kwargs)
 
 
+def warm_up() -> None:
+    """Import now the HTTP server's code, which `serve` imports: a process forked from this one (the harness's
+    preloader, harness.preload) finds it imported."""
+    net.server_module()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="example-portal", description=BANNER)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
+from ehsaml import net
 from ehsaml.net import is_loopback, serve
 
 from . import faults
@@ -68,9 +69,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def warm_up() -> None:
-    """Read now what every broker process reads at start (the fault catalogue): a process forked from this
-    one (the harness's preloader, harness.preload) finds it read."""
+    """Read now what every broker process reads at start (the fault catalogue, the HTTP server's code): a
+    process forked from this one (the harness's preloader, harness.preload) finds it read."""
     faults.preload()
+    net.server_module()
 
 
 def main(argv: list[str] | None = None) -> int:
