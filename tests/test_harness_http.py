@@ -50,6 +50,21 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/close":
             self._answer(body=b"bye", headers=[("Connection", "close")])
             self.close_connection = True
+        elif self.path == "/chunked":  # as a server streams an answer of unknown length
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Set-Cookie", "a=1; Path=/")
+            self.send_header("set-cookie", "b=2; Path=/")
+            self.end_headers()
+            for part in (b"<p>first", b" second</p>"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/until-close":  # an HTTP/1.0 answer without a length: the body ends with the connection
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it")
+            self.close_connection = True
+        elif self.path == "/garbage":  # not an HTTP answer at all
+            self.wfile.write(b"SSH-2.0-OpenSSH_9.2\r\n")
+            self.close_connection = True
         elif self.path == "/drop":  # closes the kept-alive connection without saying so, as idle servers do
             self._answer(body=b"dropped")
             self.close_connection = True
@@ -148,6 +163,20 @@ def test_clients_sharing_connections_reuse_them_but_keep_their_own_cookies(serve
     assert len({s["port"] for s in _Handler.seen}) == 1
 
 
+def test_chunked_answers_and_answers_ended_by_the_connection_are_read_whole(server):
+    url, _ = server
+    client = Client(cookies=True)
+    chunked = client.get(url + "/chunked")
+    assert chunked.text == "<p>first second</p>"
+    assert chunked.headers.get_all("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]  # any case, every one
+    assert client.get(url + "/x").json() == {"path": "/x"}  # the same connection, read to its boundary
+    assert client.get(url + "/until-close").text == "all of it"
+    assert client.get(url + "/x").status_code == 200  # a new connection after the one that ended
+    client.close()
+    assert sorted(_Handler.seen[-1]["cookie"].split("; ")) == ["a=1", "b=2"]
+    assert len({s["port"] for s in _Handler.seen}) == 2
+
+
 def test_a_connection_the_server_closed_is_replaced(server):
     url, _ = server
     client = Client()
@@ -176,7 +205,7 @@ def test_the_answer_text_is_decoded_by_its_charset(server):
     assert answer.headers.get("content-type") == "text/html; charset=utf-8"  # headers are case-insensitive
 
 
-def test_a_slow_server_is_a_timeout_a_closed_port_and_a_non_http_url_errors(server):
+def test_a_slow_server_is_a_timeout_and_a_closed_port_a_non_http_url_and_a_non_http_answer_errors(server):
     url, httpd = server
     client = Client(timeout=0.3)
     with pytest.raises(HttpTimeout, match="no answer within 0.3 s"):
@@ -186,6 +215,8 @@ def test_a_slow_server_is_a_timeout_a_closed_port_and_a_non_http_url_errors(serv
         Client().get("http://127.0.0.1:9/")  # the discard port: nothing listens on loopback
     with pytest.raises(HttpError, match="not an http"):
         Client().get("ftp://127.0.0.1/x")
+    with pytest.raises(HttpError, match="not an HTTP answer: b'SSH-2.0"):
+        Client().get(url + "/garbage")
 
 
 def test_the_environment_s_proxy_is_not_used(server, monkeypatch):
