@@ -43,6 +43,7 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _HASHES = {SignatureMethod.RSA_SHA256: hashes.SHA256, SignatureMethod.RSA_SHA1: hashes.SHA1,
            DigestMethod.SHA256: hashes.SHA256, DigestMethod.SHA1: hashes.SHA1}
 _DS = {"ds": ns.DS}
+_XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 
 
 def _ds(parent: etree._Element | None, local: str, **attrs) -> etree._Element:
@@ -174,12 +175,13 @@ def _check_structure(element, signature, *, where: str, allow_weak: bool) -> Non
     if not elem_id:
         raise SignatureInvalid("the signed element has no ID", where=where)
     root = element.getroottree().getroot()
-    same_id = root.xpath("//*[@ID=$id]", id=elem_id)
+    found = root.xpath("//*[@ID=$id or @xml:id=$id]", id=elem_id)  # one walk of the document for both
+    same_id = [e for e in found if e.get("ID") == elem_id]
     if len(same_id) != 1:
         raise SignatureInvalid(f"ID {elem_id!r} occurs {len(same_id)} times in the document", where=where)
     # An xml:id (or a second ID-typed attribute) with the same value makes the reference ambiguous: xmlsec
     # would resolve "#ID" to whichever it registered first. Name the element, as a support desk needs it.
-    clash = root.xpath("//*[@xml:id=$id]", id=elem_id)
+    clash = [e for e in found if e.get(_XML_ID) == elem_id]
     if clash:
         raise SignatureInvalid(f"xml:id {elem_id!r} on {_name(clash[0])} clashes with the ID of the signed element",
                                where=where)

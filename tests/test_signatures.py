@@ -140,3 +140,18 @@ def test_a_changed_message_fails_both_implementations(broker_url, dv, tmp_path):
     done = _xmlsec1("--verify", "--pubkey-cert-pem", str(BROKER_CERT), "--id-attr:ID", f"{ns.SAML}:Assertion",
                     path.name, cwd=tmp_path)
     assert done.returncode != 0
+
+
+@pytest.mark.parametrize("twin", ["ID", "xml:id"])
+def test_a_second_element_carrying_the_signed_id_is_named(twin):
+    # a document not read by parse_xml (which refuses both earlier): the signature check itself names the twin
+    kp = portal_keypair()
+    root = etree.fromstring(b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+                            b'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_abc">'
+                            b'<saml:Issuer>x</saml:Issuer><saml:Extra/></samlp:Response>')
+    dsig.sign(root, kp)
+    extra = root.find(ns.q("saml", "Extra"))
+    extra.set("ID" if twin == "ID" else "{http://www.w3.org/XML/1998/namespace}id", "_abc")
+    words = "ID '_abc' occurs 2 times" if twin == "ID" else "xml:id '_abc' on saml:Extra clashes with the ID"
+    with pytest.raises(dsig.SignatureInvalid, match=words):
+        dsig.verify(root, [kp.certificate], where="Response")
