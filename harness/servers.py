@@ -74,7 +74,7 @@ def _wait_ready(started: list[Process], ready_path: str) -> None:
             raise ServerError(f"{waiting[0].name} did not answer at {waiting[0].url}{ready_path} within "
                               f"{START_TIMEOUT} s; see {waiting[0].log}")
         if waiting:
-            time.sleep(0.02)
+            time.sleep(0.005)
 
 
 @dataclass
