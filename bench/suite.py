@@ -37,23 +37,34 @@ def catalogue_suite(workers: int = 1, fraction: float = 1.0) -> dict:
     t0 = time.perf_counter()
     report = run(chosen, load_profile(), workers=workers)
     seconds = time.perf_counter() - t0
+    _end_preloader()  # the next run starts its own, as every `harness run` does
     return {"scenarios": len(report.results), "workers": workers, "seconds": round(seconds, 2),
             "passed": report.count("passed"), "ok": report.ok}
 
 
-def plugin_ready(times: int = 5) -> list[float]:
-    """Seconds until a broker and an example portal are up and registered with each other, as the pytest
-    plugin's session fixture (and each runner worker) starts them."""
+def _end_preloader() -> None:
+    from harness import preload
+
+    if preload.AVAILABLE:
+        preload.shared().close()
+
+
+def plugin_ready(times: int = 5) -> tuple[list[float], list[float]]:
+    """Seconds until a broker and an example portal are up and registered with each other: as the pytest
+    plugin's session fixture starts them (the harness's preloading process started too), and a second pair
+    in the same process (each further runner worker's)."""
     sys.path.insert(0, str(ROOT))
     from harness.servers import start_pair
 
-    out = []
+    first, more = [], []
     for _ in range(times):
-        t0 = time.perf_counter()
-        servers = start_pair()
-        out.append(time.perf_counter() - t0)
-        servers.stop()
-    return out
+        for out in (first, more):
+            t0 = time.perf_counter()
+            servers = start_pair()
+            out.append(time.perf_counter() - t0)
+            servers.stop()
+        _end_preloader()
+    return first, more
 
 
 def pytest_run(*args: str) -> tuple[float, str]:
@@ -78,9 +89,10 @@ def main() -> int:
         r = catalogue_suite(2, fraction)
         print(f"  growth, 2 workers, {int(fraction * 100):3d}% of the scenarios: {r['scenarios']:4d} in "
               f"{r['seconds']:6.2f} s")
-    ready = plugin_ready()
-    print(f"plugin's broker + portal ready: median {statistics.median(ready):.2f} s, max {max(ready):.2f} s "
-          f"of {len(ready)} starts (goal <= 1 s)")
+    first, more = plugin_ready()
+    print(f"plugin's broker + portal ready: median {statistics.median(first):.2f} s, max {max(first):.2f} s "
+          f"of {len(first)} starts with the preloader's own (goal <= 1 s); a further pair: median "
+          f"{statistics.median(more):.2f} s")
     runs = [("pytest, not browser", ["-m", "not browser"])]
     if not args.quick:
         runs += [("pytest, all (browser too)", []), ("pytest, not browser, --store redis", ["-m", "not browser",
