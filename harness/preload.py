@@ -14,7 +14,7 @@ its exit code or null; `stop` → SIGTERM, then SIGKILL after a time-out, → it
 children itself. When the harness goes away, stdin closes: the preloader ends, and its children, which
 asked the kernel to be sent SIGTERM when their parent dies, end with it.
 
-Only on Linux (fork there is what servers use); elsewhere the servers are started with subprocess as before.
+Only on Linux (the parent-death signal is Linux's); elsewhere the servers are started with subprocess as before.
 """
 
 from __future__ import annotations
@@ -79,10 +79,6 @@ def _child(module: str, args: list[str], log: str, cwd: str, env: dict[str, str]
             os._exit(code)
 
 
-def _exit_code(status: int) -> int:
-    return os.waitstatus_to_exitcode(status)
-
-
 def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the servers; this process ends with stdin
     for module in MODULES:
@@ -100,7 +96,7 @@ def serve() -> None:
             return done.get(pid, -1)
         if got == 0:
             return None
-        done[pid] = _exit_code(status)
+        done[pid] = os.waitstatus_to_exitcode(status)
         return done[pid]
 
     reply = sys.stdout
@@ -134,13 +130,14 @@ def serve() -> None:
 # ---- the harness's side ----------------------------------------------------------------------------
 
 class PreloadError(Exception):
-    pass
+    """The preloading process is gone (harness.servers reports it as a server that could not start)."""
 
 
 class Preloader:
     """The harness's handle on its preloading process; safe to use from several threads."""
 
-    def __init__(self):
+    def __init__(self, command: list[str] | None = None):
+        self._command = command or [sys.executable, "-m", "harness.preload"]
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
 
@@ -150,8 +147,8 @@ class Preloader:
                 self._end(self._proc)
                 self._proc = None
             if self._proc is None:
-                self._proc = subprocess.Popen([sys.executable, "-m", "harness.preload"], stdin=subprocess.PIPE,
-                                              stdout=subprocess.PIPE, text=True, bufsize=1)
+                self._proc = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                              bufsize=1)
             try:
                 self._proc.stdin.write(json.dumps(request) + "\n")
                 self._proc.stdin.flush()

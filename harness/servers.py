@@ -42,7 +42,10 @@ class Process:
 
     def stop(self) -> None:
         if isinstance(self.proc, preload.Child):
-            self.proc.stop()
+            try:
+                self.proc.stop()
+            except preload.PreloadError:
+                pass  # the preloader is gone, and its children ended with it
         else:
             stop_process(self.proc)
 
@@ -51,7 +54,10 @@ def _spawn(name: str, args: list[str], url: str, workdir: Path, preloaded: bool)
     """`python -m <args>`, or the same forked from the preloaded interpreter (harness.preload)."""
     log = workdir / f"{name}.log"
     if preloaded:
-        return Process(name, url, preload.shared().spawn(args[0], args[1:], str(log)), log)
+        try:
+            return Process(name, url, preload.shared().spawn(args[0], args[1:], str(log)), log)
+        except preload.PreloadError as exc:
+            raise ServerError(f"{name} could not be started: {exc}") from None
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT)
     return Process(name, url, proc, log)
@@ -63,7 +69,11 @@ def _wait_ready(started: list[Process], ready_path: str) -> None:
     waiting = list(started)
     while waiting:
         for p in list(waiting):
-            if p.proc.poll() is not None:
+            try:
+                stopped = p.proc.poll() is not None
+            except preload.PreloadError as exc:
+                raise ServerError(f"{p.name} could not be started: {exc}") from None
+            if stopped:
                 raise ServerError(f"{p.name} stopped at start (exit {p.proc.returncode}): {p.log.read_text()[-1500:]}")
             try:
                 if requests.get(p.url + ready_path, timeout=1).status_code == 200:

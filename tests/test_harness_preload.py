@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import requests
 
 from harness import preload
-from harness.servers import free_port, start_pair
+from harness.servers import ServerError, free_port, start_pair
 
 pytestmark = pytest.mark.skipif(not preload.AVAILABLE, reason="the preloader forks, on Linux only")
 
@@ -71,3 +72,11 @@ def test_servers_end_when_the_harness_goes_away(tmp_path):
         time.sleep(0.05)
     loader.close()
     assert not _alive(child.pid)
+
+
+def test_a_preloader_that_cannot_start_is_a_server_error_that_says_so(monkeypatch, tmp_path):
+    broken = preload.Preloader([sys.executable, "-c", "import sys; sys.exit(3)"])
+    monkeypatch.setattr(preload, "shared", lambda: broken)
+    with pytest.raises(ServerError, match=r"broker could not be started: the preloading process stopped \(exit 3\)"):
+        start_pair(preloaded=True, workdir=tmp_path)
+    broken.close()
