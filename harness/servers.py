@@ -118,14 +118,15 @@ def start_pair(profile_metadata: str = "/saml/metadata", profile_catalogue: str 
     broker_url, portal_url = f"http://127.0.0.1:{bport}", f"http://127.0.0.1:{pport}"
     # Both at once (the portal reads the broker's metadata only at its first login): start-up is one
     # interpreter's imports, not two in a row.
-    processes = [
-        _spawn("broker", ["mock_broker.cli", "serve", "--port", str(bport), "--metadata-dir", ""], broker_url, workdir,
-               preloaded),
-        _spawn("portal", ["example_portal.cli", "serve", "--port", str(pport), "--testing",
-                          "--db", str(workdir / "portal.sqlite3"), "--broker-metadata", f"{broker_url}/saml/metadata",
-                          "--artifact-timeout", str(ARTIFACT_TIMEOUT), *portal_args], portal_url, workdir, preloaded),
-    ]
-    try:
+    processes: list[Process] = []
+    try:  # a portal that cannot be started stops the broker started before it
+        processes.append(_spawn("broker", ["mock_broker.cli", "serve", "--port", str(bport), "--metadata-dir", ""],
+                                broker_url, workdir, preloaded))
+        processes.append(_spawn("portal", ["example_portal.cli", "serve", "--port", str(pport), "--testing",
+                                           "--db", str(workdir / "portal.sqlite3"),
+                                           "--broker-metadata", f"{broker_url}/saml/metadata",
+                                           "--artifact-timeout", str(ARTIFACT_TIMEOUT), *portal_args],
+                                portal_url, workdir, preloaded))
         _wait_ready(processes, "/saml/metadata")
         register(broker_url, portal_url + profile_metadata,
                  portal_url + profile_catalogue if profile_catalogue else None)

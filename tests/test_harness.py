@@ -270,3 +270,22 @@ def test_servers_that_fail_to_start_keep_the_log_the_error_names(tmp_path, monke
     (folder,) = tmp_path.iterdir()
     assert "no-such-defect" in (folder / "portal.log").read_text()
     assert "no-such-defect" in str(failed.value)
+
+
+def test_a_portal_that_cannot_be_started_stops_the_broker_started_before_it(tmp_path, monkeypatch):
+    import harness.servers as servers
+
+    started = []
+    real_spawn = servers._spawn
+
+    def spawn(name, args, url, workdir, preloaded):
+        if name == "portal":
+            raise ServerError("portal could not be started: no such program")
+        started.append(real_spawn(name, args, url, workdir, preloaded))
+        return started[-1]
+
+    monkeypatch.setattr(servers, "_spawn", spawn)
+    with pytest.raises(ServerError, match="portal could not be started"):
+        start_pair(workdir=tmp_path)
+    (broker,) = started
+    assert broker.proc.poll() is not None  # stopped, not left listening
