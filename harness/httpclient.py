@@ -237,7 +237,6 @@ class Client:
         self.cookies = http.cookiejar.CookieJar() if cookies else None
         self._owns = connections is None
         self._pool = connections or Connections()
-        self._connections = self._pool.open
 
     def get(self, url: str, **kw) -> Answer:
         return self.request("GET", url, **kw)
@@ -272,34 +271,31 @@ class Client:
         wait = timeout or self.timeout
         for attempt in (1, 2):
             try:
-                conn = self._connections.get(key)
+                conn = self._pool.open.get(key)
                 if conn is None:
-                    conn = self._connections[key] = _Connection(*key, wait)
+                    conn = self._pool.open[key] = _Connection(*key, wait)
                 status, headers, content, close = conn.exchange(method, target, send, body, wait)
                 break
             except _Stale:
-                self._drop(key)
+                self._pool.drop(key)
                 if attempt == 1:
                     continue
                 raise HttpError(f"{method} {url}: the connection broke") from None
             except (socket.timeout, TimeoutError):
-                self._drop(key)
+                self._pool.drop(key)
                 raise HttpTimeout(f"{method} {url}: no answer within {wait} s") from None
             except HttpError as exc:
-                self._drop(key)
+                self._pool.drop(key)
                 raise HttpError(f"{method} {url}: {exc}") from None
             except (OSError, ValueError) as exc:  # ValueError: a host name that is not one (socket, ssl)
-                self._drop(key)
+                self._pool.drop(key)
                 raise HttpError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
         if close:
-            self._drop(key)
+            self._pool.drop(key)
         answer = Answer(status, headers, content)
         if cookie_request is not None:
             self.cookies.extract_cookies(_Info(headers), cookie_request)
         return answer
-
-    def _drop(self, key) -> None:
-        self._pool.drop(key)
 
     def close(self) -> None:
         """Close its own connections; shared ones are closed by their owner (Connections.close)."""

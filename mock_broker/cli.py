@@ -11,8 +11,7 @@ from pathlib import Path
 
 from ehsaml.errors import SamlError
 from ehsaml.keys import generate_test_keypair
-from ehsaml import net
-from ehsaml.net import is_loopback, serve
+from ehsaml.net import is_loopback, serve, server_module
 
 from . import faults
 from .demo import add_demo, run_demo
@@ -72,7 +71,7 @@ def warm_up() -> None:
     """Read now what every broker process reads at start (the fault catalogue, the HTTP server's code): a
     process forked from this one (the harness's preloader, harness.preload) finds it read."""
     faults.preload()
-    net.server_module()
+    server_module()
 
 
 def main(argv: list[str] | None = None) -> int:
